@@ -1,0 +1,112 @@
+/**
+ * Every configuration key dora reads, declared once: dotted name, type, default, bounds and a
+ * one-line description. To add a key, add an entry here; its environment variable
+ * (`ufs.retry.maxAttempts` → `DORA_UFS_RETRY_MAX_ATTEMPTS`), flag, YAML path, parsing, typed
+ * field on `DoraConfig` and `dora conf get` row all follow from it.
+ *
+ * Sizes are bytes and durations milliseconds. A dotted name must not be the prefix of another.
+ */
+import type { ConfigKeyTable, ConfigTree } from './config-types.js';
+import { MiB, GiB, SECOND } from './units.js';
+
+const PORT = { type: 'int', min: 0, max: 65535 } as const;
+
+export const CONFIG_KEYS = {
+  dataDir: { type: 'string', default: './dora-data', description: 'Directory where dora keeps its state.' },
+  'mountTable.file': {
+    type: 'string',
+    default: '',
+    description: 'Mount table file; empty means <dataDir>/mounts.json.',
+  },
+
+  'ufs.retry.maxAttempts': {
+    type: 'int',
+    default: 5,
+    min: 1,
+    unit: 'attempts',
+    description: 'Attempts per under-store call, the first included, before a retryable failure is returned.',
+  },
+  'ufs.retry.baseDelay': {
+    type: 'duration',
+    default: 100,
+    description: 'Delay before the first retry; later retries back off from it up to ufs.retry.maxDelay.',
+  },
+  'ufs.retry.maxDelay': { type: 'duration', default: 5 * SECOND, description: 'Longest delay between two retries.' },
+  'ufs.retry.maxElapsed': {
+    type: 'duration',
+    default: 60 * SECOND,
+    description: 'Time after which a call stops retrying, however many attempts remain.',
+  },
+  'ufs.timeout': {
+    type: 'duration',
+    default: 30 * SECOND,
+    min: 1,
+    description: 'Per-call timeout for under-store metadata calls, and time to the first byte of a read.',
+  },
+  'ufs.idleTimeout': {
+    type: 'duration',
+    default: 60 * SECOND,
+    min: 1,
+    description: 'A read stream that delivers nothing for this long fails.',
+  },
+
+  'ufs.s3.multipartThreshold': {
+    type: 'size',
+    default: 64 * MiB,
+    description: 'Uploads at least this large use S3 multipart upload.',
+  },
+  'ufs.s3.partSize': {
+    type: 'size',
+    default: 16 * MiB,
+    // S3 rejects parts below 5 MiB (except the last) and above 5 GiB.
+    min: 5 * MiB,
+    max: 5 * GiB,
+    description: 'Size of each part of an S3 multipart upload.',
+  },
+  'ufs.s3.uploadConcurrency': {
+    type: 'int',
+    default: 4,
+    min: 1,
+    unit: 'parts',
+    description: 'Parts of one multipart upload sent at the same time.',
+  },
+  'ufs.s3.maxSockets': {
+    type: 'int',
+    default: 64,
+    min: 1,
+    unit: 'sockets',
+    description: 'Most open connections to S3 per client.',
+  },
+
+  host: { type: 'string', default: '127.0.0.1', description: 'Address the servers listen on and advertise.' },
+  'web.port': { ...PORT, default: 19999, description: 'Port of the web UI and REST API; 0 picks a free port.' },
+  'worker.port': { ...PORT, default: 29999, description: 'Port of the worker data service; 0 picks a free port.' },
+  's3.port': { ...PORT, default: 29998, description: 'Port of the S3-compatible gateway; 0 picks a free port.' },
+
+  'log.level': {
+    type: 'enum',
+    values: ['trace', 'debug', 'info', 'warn', 'error'],
+    default: 'info',
+    description: 'Least severe log level written.',
+  },
+} as const satisfies ConfigKeyTable;
+
+/** A declared dotted key name, e.g. `'ufs.retry.maxAttempts'`. */
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/** Every declared key, in declaration order. */
+export const CONFIG_KEY_NAMES = Object.freeze(Object.keys(CONFIG_KEYS)) as readonly ConfigKey[];
+
+export function isConfigKey(name: string): name is ConfigKey {
+  return Object.hasOwn(CONFIG_KEYS, name);
+}
+
+/** The resolved configuration: deeply frozen, e.g. `config.ufs.retry.maxAttempts: number`. */
+export type DoraConfig = ConfigTree<typeof CONFIG_KEYS>;
+
+/**
+ * `DORA_*` environment variables that are not configuration keys (read by the CLI or tests);
+ * any other `DORA_*` variable that names no key is reported as a likely typo.
+ */
+export const NON_CONFIG_ENV_VARS: readonly string[] = ['DORA_ADDRESS', 'DORA_CONFIG'];
+export const NON_CONFIG_ENV_PREFIXES: readonly string[] = ['DORA_TEST_'];

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A child process whose recent output is kept for error messages. */
+export interface ManagedProcess {
+  readonly child: ChildProcess;
+  /** The last few KiB of stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const KEEP_BYTES = 16 * 1024;
+
+export function startProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let tail = '';
+  const keep = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString('utf8')).slice(-KEEP_BYTES);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('error', (error) => keep(Buffer.from(`\n${error.message}\n`)));
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  return {
+    child,
+    output: () => tail,
+    async stop(graceMs = 3000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = sleep(graceMs).then(() => child.kill('SIGKILL'));
+        await Promise.race([exited, timer]);
+      }
+      await exited;
+    },
+  };
+}
+
+/**
+ * Polls `probe` until it resolves true, the process exits, or `timeoutMs` passes; the error
+ * then carries the process's output.
+ */
+export async function waitUntilReady(process: ManagedProcess, probe: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (process.child.exitCode !== null || process.child.signalCode !== null) {
+      throw new Error(`Cannot start ${what}: it exited with ${process.child.exitCode ?? process.child.signalCode}:\n${process.output()}`);
+    }
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`Cannot start ${what}: not ready after ${timeoutMs} ms:\n${process.output()}`);
+    await sleep(100);
+  }
+}
