@@ -19,7 +19,7 @@ export interface SwiftS3ServerOptions {
 }
 
 /** What to run when Swift is missing; memcached is needed because tempauth keeps S3 auth state in a cache. */
-export const SWIFT_INSTALL_COMMAND = 'apt-get install -y swift swift-proxy swift-account swift-container swift-object memcached';
+const SWIFT_INSTALL_COMMAND = 'apt-get install -y swift swift-proxy swift-account swift-container swift-object memcached';
 
 const REGION = 'us-east-1';
 const ACCOUNT = 'test';
@@ -310,6 +310,8 @@ async function waitForAll(
     for (const { name, proc } of processes) {
       const { exitCode, signalCode } = proc.child;
       if (exitCode !== null || signalCode !== null) {
+        // 'exit' can come before the last of the output has been read; 'close' comes after.
+        await Promise.race([once(proc.child, 'close'), sleep(500)]);
         throw new Error(`Cannot start ${name}: it exited with ${exitCode ?? signalCode}:\n${proc.output()}`);
       }
     }

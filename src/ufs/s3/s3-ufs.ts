@@ -52,8 +52,10 @@ export class S3Ufs implements UnderFileSystem {
         const found = await this.#head(path, signal);
         if (found !== undefined) return fileStatus(path, found);
       }
-      // The root always exists (listing it checks the bucket); a directory when any key is below.
-      if (path === '' || (await this.#isDirectory(path, signal))) return { path, kind: 'directory', size: 0, mtimeMs: 0, version: '' };
+      // A directory when any key is below it. The root always is one, but listing it still
+      // checks that the bucket exists and the store answers.
+      const isDirectory = await this.#isDirectory(path, signal);
+      if (path === '' || isDirectory) return { path, kind: 'directory', size: 0, mtimeMs: 0, version: '' };
       throw new DoraError('NOT_FOUND', `${attempt}: no such file or directory`);
     });
   }

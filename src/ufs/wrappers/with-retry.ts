@@ -1,0 +1,101 @@
+import { Readable } from 'node:stream';
+import { backoffDelay, isRetryable, retry, SYSTEM_CLOCK, type RetryClock, type RetryPolicy } from '../../common/retry.js';
+import type { UfsCallOptions, UfsListOptions, UfsReadOptions, UfsReadResult, UfsStatus, UnderFileSystem } from '../under-file-system.js';
+import { listingKey } from '../ufs-path.js';
+import { ForwardingUfs, type UfsCall } from './forwarding-ufs.js';
+
+export interface WithRetryOptions {
+  clock?: RetryClock;
+  /** Learns of each retry (for metrics and logs). */
+  onRetry?: (call: { op: string; path: string }, error: unknown, attempt: number) => void;
+}
+
+/**
+ * Retries idempotent calls that fail with a retryable error (throttling, 5xx, resets,
+ * timeouts), with exponential backoff and full jitter, bounded by attempts and time, and
+ * cancelled by the call's signal. Beyond opening: a read stream that breaks mid-way resumes
+ * from the byte it reached, pinned to the version it started with, and a listing that breaks
+ * resumes after the last entry it yielded. Writes of a stream cannot be replayed and are not
+ * retried.
+ */
+export function withRetry(ufs: UnderFileSystem, policy: RetryPolicy, options: WithRetryOptions = {}): UnderFileSystem {
+  return new RetryingUfs(ufs, policy, options);
+}
+
+class RetryingUfs extends ForwardingUfs {
+  readonly #policy: RetryPolicy;
+  readonly #clock: RetryClock;
+  readonly #onRetry: WithRetryOptions['onRetry'];
+
+  constructor(inner: UnderFileSystem, policy: RetryPolicy, options: WithRetryOptions) {
+    super(inner);
+    this.#policy = policy;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#onRetry = options.onRetry;
+  }
+
+  protected override call<T, O extends UfsCallOptions>(call: UfsCall, options: O, run: (options: O) => Promise<T>): Promise<T> {
+    if (!call.idempotent) return run(options);
+    return retry(() => run(options), this.#policy, {
+      signal: options.signal,
+      clock: this.#clock,
+      onRetry: (error, attempt) => this.#onRetry?.(call, error, attempt),
+    });
+  }
+
+  override async read(path: string, options: UfsReadOptions = {}): Promise<UfsReadResult> {
+    const opened = await super.read(path, options);
+    const start = options.offset ?? 0;
+    const end = options.length === undefined ? opened.status.size : Math.min(opened.status.size, start + options.length);
+    const reopen = (offset: number): Promise<UfsReadResult> =>
+      super.read(path, { ...options, offset, length: end - offset, expectVersion: opened.status.version });
+    const stream = Readable.from(this.#resume(opened.stream, start, reopen, options.signal), { objectMode: false });
+    return { stream, status: opened.status };
+  }
+
+  override list(path: string, options: UfsListOptions = {}): AsyncIterable<UfsStatus> {
+    return this.#resumeList(path, options);
+  }
+
+  async *#resume(first: Readable, start: number, reopen: (offset: number) => Promise<UfsReadResult>, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    let stream = first;
+    let position = start;
+    let failures = 0;
+    for (;;) {
+      try {
+        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+          position += chunk.byteLength;
+          failures = 0;
+          yield chunk;
+        }
+        return;
+      } catch (error) {
+        failures += 1;
+        if (!isRetryable(error) || failures >= this.#policy.maxAttempts || signal?.aborted === true) throw error;
+        this.#onRetry?.({ op: 'read', path: '' }, error, failures);
+        await this.#clock.sleep(backoffDelay(this.#policy, failures, this.#clock.random), signal);
+        stream = (await reopen(position)).stream;
+      }
+    }
+  }
+
+  async *#resumeList(path: string, options: UfsListOptions): AsyncGenerator<UfsStatus> {
+    let after = options.startAfter;
+    let failures = 0;
+    for (;;) {
+      try {
+        for await (const entry of this.inner.list(path, { ...options, startAfter: after })) {
+          after = options.recursive === true ? entry.path : listingKey(entry);
+          failures = 0;
+          yield entry;
+        }
+        return;
+      } catch (error) {
+        failures += 1;
+        if (!isRetryable(error) || failures >= this.#policy.maxAttempts || options.signal?.aborted === true) throw error;
+        this.#onRetry?.({ op: 'list', path }, error, failures);
+        await this.#clock.sleep(backoffDelay(this.#policy, failures, this.#clock.random), options.signal);
+      }
+    }
+  }
+}
