@@ -16,7 +16,8 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, MOTO_PORT: String(port) };
   if (options.requireAuth === true) env['INITIAL_NO_AUTH_ACTION_COUNT'] = '0';
-  const proc = startProcess('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { env });
+  // `python3 -m moto.server` finds moto wherever python3 does, with or without its entry script.
+  const proc = startProcess('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { env });
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitUntilReady(proc, () => answers(endpoint), `moto_server on port ${port} (is moto installed? pip install 'moto[server]')`);
