@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { byteRange } from '../../common/byte-range.js';
 import { DoraError } from '../../common/errors.js';
 import { checkedChunks, emptyStream, translateStreamErrors } from '../../common/streams.js';
-import { fromSystemError, throwIfAborted } from '../../common/system-errors.js';
+import { abortedError, fromSystemError, throwIfAborted } from '../../common/system-errors.js';
 import type {
   UfsCallOptions,
   UfsCapabilities,
@@ -160,6 +160,8 @@ export class LocalUfs implements UnderFileSystem {
     try {
       return await body();
     } catch (error) {
+      // An abort's own error says only "aborted"; the signal's reason says why (a deadline, a caller).
+      if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
       throw fromSystemError(error, attempt);
     }
   }

@@ -1,5 +1,5 @@
 import { DoraError } from '../../common/errors.js';
-import { throwIfAborted } from '../../common/system-errors.js';
+import { abortedError, throwIfAborted } from '../../common/system-errors.js';
 import type { UfsListOptions, UfsStatus } from '../under-file-system.js';
 import { checkUfsPath, compareKeys, listingKey } from '../ufs-path.js';
 import type { S3Api } from './s3-api.js';
@@ -38,7 +38,7 @@ export async function* listS3(api: S3Api, at: S3Location, path: string, context:
         maxKeys: PAGE_SIZE,
       }, signal)
       .catch((error: unknown) => {
-        throw fromS3Error(error, attempt);
+        throw signal?.aborted === true ? abortedError(attempt, signal.reason) : fromS3Error(error, attempt);
       });
     const entries: UfsStatus[] = [];
     for (const object of page.objects) {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { DoraError } from '../../common/errors.js';
 import { checkedChunks } from '../../common/streams.js';
-import { throwIfAborted } from '../../common/system-errors.js';
+import { abortedError, throwIfAborted } from '../../common/system-errors.js';
 import type { UfsCallOptions, UfsMultipart, UfsPart, UfsStatus, UfsWriteOptions, UfsWriteSource } from '../under-file-system.js';
 import { checkUfsPath } from '../ufs-path.js';
 import type { S3Api } from './s3-api.js';
@@ -63,6 +63,8 @@ export class S3Multipart implements UfsMultipart {
       checkUfsPath(this.#uri, path, { allowRoot: false });
       return await body(objectKey(this.#at, path), options.signal);
     } catch (error) {
+      // An abort's own error says only "aborted"; the signal's reason says why (a deadline, a caller).
+      if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
       throw fromS3Error(error, attempt);
     }
   }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { byteRange } from '../../common/byte-range.js';
 import { DoraError } from '../../common/errors.js';
 import { checkedChunks, emptyStream, translateStreamErrors } from '../../common/streams.js';
-import { throwIfAborted } from '../../common/system-errors.js';
+import { abortedError, throwIfAborted } from '../../common/system-errors.js';
 import type {
   UfsCallOptions,
   UfsCapabilities,
@@ -189,6 +189,8 @@ export class S3Ufs implements UnderFileSystem {
     try {
       return await body(options.signal);
     } catch (error) {
+      // An abort's own error says only "aborted"; the signal's reason says why (a deadline, a caller).
+      if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
       throw fromS3Error(error, attempt);
     }
   }
