@@ -64,7 +64,7 @@ export async function retry<T>(run: (attempt: number) => Promise<T>, policy: Ret
       try {
         await clock.sleep(delay, options.signal);
       } catch (reason) {
-        throw abortedError('Cannot retry', reason);
+        throw abortedError('Cannot retry', options.signal?.reason ?? reason);
       }
     }
   }

@@ -26,7 +26,7 @@ function startTarget(): Promise<Server> {
       res.end(Buffer.alloc(Number(size), 7));
       return;
     }
-    res.writeHead(200, { 'x-method': req.method, 'x-url': req.url, 'x-host': req.headers.host, 'x-custom': req.headers['x-custom'] });
+    res.writeHead(200, { 'x-method': req.method ?? '', 'x-url': req.url ?? '', 'x-host': req.headers.host ?? '', 'x-custom': req.headers['x-custom'] ?? '' });
     req.pipe(res);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));

@@ -109,12 +109,18 @@ export class FaultProxy {
     this.#add(n, { kind: 'reset' }, options);
   }
 
-  /** Forwards the next request, but closes its connection once `afterBytes` bytes of the response body are sent. */
+  /**
+   * Forwards the next request, but closes its connection once `afterBytes` bytes of the response
+   * body are sent (0: right after the headers). A shorter body goes through whole.
+   */
   cutNextResponse(afterBytes: number, options: FaultOptions = {}): void {
     this.#add(1, { kind: 'cut', afterBytes }, options);
   }
 
-  /** Forwards the next request, but sends nothing more after `afterBytes` bytes of the response body, until stop(). */
+  /**
+   * Forwards the next request, but sends nothing more after `afterBytes` bytes of the response
+   * body, keeping the connection open until stop(). A shorter body goes through whole.
+   */
   stallResponseAfter(afterBytes: number, options: FaultOptions = {}): void {
     this.#add(1, { kind: 'stall-after', afterBytes }, options);
   }
@@ -211,35 +217,28 @@ export class FaultProxy {
 }
 
 /**
- * Pipes `source` into `sink` until `limit` bytes have gone (then calls `then` once they are
- * written), or to its end when it is shorter.
+ * Pipes `source` into `sink` until `limit` bytes of it have gone, then stops reading it and
+ * calls `then` once they are written; a shorter source is piped to its end.
  */
 function sendUpTo(source: IncomingMessage, sink: ServerResponse, limit: number, then: () => void): void {
-  let sent = 0;
-  const stop = (): void => {
-    source.off('data', onData);
-    source.pause();
+  if (limit === 0) {
+    sink.flushHeaders();
     then();
-  };
+    return;
+  }
+  let sent = 0;
   const onData = (chunk: Buffer): void => {
     const piece = chunk.subarray(0, limit - sent);
     sent += piece.byteLength;
-    if (sent < limit) {
-      if (!sink.write(piece)) {
-        source.pause();
-        sink.once('drain', () => source.resume());
-      }
-      return;
+    if (sent === limit) {
+      source.off('data', onData);
+      source.pause();
+      sink.write(piece, () => then());
+    } else if (!sink.write(piece)) {
+      source.pause();
+      sink.once('drain', () => source.resume());
     }
-    source.off('data', onData);
-    source.pause();
-    sink.write(piece, () => then());
   };
-  if (limit === 0) {
-    sink.flushHeaders();
-    stop();
-    return;
-  }
   source.on('data', onData);
   source.on('end', () => {
     if (sent < limit) sink.end();

@@ -58,14 +58,19 @@ class MeteredUfs extends ForwardingUfs {
 async function* counted(source: AsyncIterable<Uint8Array>, observe: (outcome: 'ok' | ErrorCode, bytes: number) => void): AsyncGenerator<Uint8Array> {
   let bytes = 0;
   let outcome: 'ok' | ErrorCode = 'CANCELLED'; // unless it ends or fails: the reader stopped early
+  let yielding = false;
   try {
     for await (const chunk of source) {
       bytes += chunk.byteLength;
+      yielding = true;
       yield chunk;
+      yielding = false;
     }
     outcome = 'ok';
   } catch (error) {
-    outcome = outcomeOf(error);
+    // An error thrown in at `yield` is the reader's (a stream destroyed with an error, or a
+    // `break` out of for-await, which destroys with an AbortError): the store did not fail.
+    if (!yielding) outcome = outcomeOf(error);
     throw error;
   } finally {
     observe(outcome, bytes);

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { backoffDelay, isRetryable, retry, SYSTEM_CLOCK, type RetryClock, type RetryPolicy } from '../../common/retry.js';
+import { abortedError } from '../../common/system-errors.js';
 import type { UfsCallOptions, UfsListOptions, UfsReadOptions, UfsReadResult, UfsStatus, UnderFileSystem } from '../under-file-system.js';
 import { listingKey } from '../ufs-path.js';
 import { ForwardingUfs, type UfsCall } from './forwarding-ufs.js';
@@ -49,7 +50,7 @@ class RetryingUfs extends ForwardingUfs {
     const end = options.length === undefined ? opened.status.size : Math.min(opened.status.size, start + options.length);
     const reopen = (offset: number): Promise<UfsReadResult> =>
       super.read(path, { ...options, offset, length: end - offset, expectVersion: opened.status.version });
-    const stream = Readable.from(this.#resume(opened.stream, start, reopen, options.signal), { objectMode: false });
+    const stream = Readable.from(this.#resume(path, opened.stream, start, reopen, options.signal), { objectMode: false });
     return { stream, status: opened.status };
   }
 
@@ -57,23 +58,28 @@ class RetryingUfs extends ForwardingUfs {
     return this.#resumeList(path, options);
   }
 
-  async *#resume(first: Readable, start: number, reopen: (offset: number) => Promise<UfsReadResult>, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  async *#resume(path: string, first: Readable, start: number, reopen: (offset: number) => Promise<UfsReadResult>, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
     let stream = first;
     let position = start;
     let failures = 0;
+    let yielding = false;
     for (;;) {
       try {
         for await (const chunk of stream as AsyncIterable<Uint8Array>) {
           position += chunk.byteLength;
           failures = 0;
+          yielding = true;
           yield chunk;
+          yielding = false;
         }
         return;
       } catch (error) {
+        // An error thrown in at `yield` is the reader's (it destroyed the stream): never resume then.
+        if (yielding) throw error;
         failures += 1;
         if (!isRetryable(error) || failures >= this.#policy.maxAttempts || signal?.aborted === true) throw error;
-        this.#onRetry?.({ op: 'read', path: '' }, error, failures);
-        await this.#clock.sleep(backoffDelay(this.#policy, failures, this.#clock.random), signal);
+        this.#onRetry?.({ op: 'read', path }, error, failures);
+        await this.#backoff(failures, signal, `Cannot read "${this.uri}${path}"`);
         stream = (await reopen(position)).stream;
       }
     }
@@ -94,8 +100,17 @@ class RetryingUfs extends ForwardingUfs {
         failures += 1;
         if (!isRetryable(error) || failures >= this.#policy.maxAttempts || options.signal?.aborted === true) throw error;
         this.#onRetry?.({ op: 'list', path }, error, failures);
-        await this.#clock.sleep(backoffDelay(this.#policy, failures, this.#clock.random), options.signal);
+        await this.#backoff(failures, options.signal, `Cannot list "${this.uri}${path}"`);
       }
+    }
+  }
+
+  /** Waits before retry number `retry`; an abort ends the wait with CANCELLED (DEADLINE_EXCEEDED for a timeout). */
+  async #backoff(retry: number, signal: AbortSignal | undefined, attempt: string): Promise<void> {
+    try {
+      await this.#clock.sleep(backoffDelay(this.#policy, retry, this.#clock.random), signal);
+    } catch (reason) {
+      throw abortedError(attempt, signal?.reason ?? reason);
     }
   }
 }

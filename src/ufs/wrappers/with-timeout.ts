@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { DoraError } from '../../common/errors.js';
+import { abortedError } from '../../common/system-errors.js';
 import type { UfsCallOptions, UfsListOptions, UfsReadOptions, UfsReadResult, UfsStatus, UnderFileSystem } from '../under-file-system.js';
 import { ForwardingUfs, type UfsCall } from './forwarding-ufs.js';
 
@@ -32,14 +33,19 @@ class TimeoutUfs extends ForwardingUfs {
     if (call.op === 'read') return run(options); // read() below handles both phases
     const unbounded = call.op === 'write' || call.op === 'multipart.uploadPart';
     const deadline = new Deadline(options.signal, unbounded ? undefined : this.#policy.callMs, `Cannot ${call.op} "${this.uri}${call.path}"`);
-    return deadline.guard(run({ ...options, signal: deadline.signal }));
+    return deadline.guard(run({ ...options, signal: deadline.signal })).finally(() => deadline.dispose());
   }
 
   override async read(path: string, options: UfsReadOptions = {}): Promise<UfsReadResult> {
     const attempt = `Cannot read "${this.uri}${path}"`;
     const deadline = new Deadline(options.signal, this.#policy.callMs, attempt);
-    const opened = await deadline.guard(this.inner.read(path, { ...options, signal: deadline.signal }));
-    deadline.clear();
+    let opened: UfsReadResult;
+    try {
+      opened = await deadline.guard(this.inner.read(path, { ...options, signal: deadline.signal }));
+    } catch (error) {
+      deadline.dispose();
+      throw error;
+    }
     const stream = Readable.from(idleGuarded(opened.stream, this.#policy.idleMs, deadline, attempt), { objectMode: false });
     return { stream, status: opened.status };
   }
@@ -59,13 +65,16 @@ class TimeoutUfs extends ForwardingUfs {
 class Deadline {
   readonly #controller = new AbortController();
   readonly #attempt: string;
+  readonly #parent: AbortSignal | undefined;
+  readonly #follow = (): void => this.#controller.abort(this.#parent?.reason);
   #timer: NodeJS.Timeout | undefined;
 
   constructor(parent: AbortSignal | undefined, ms: number | undefined, attempt: string) {
     this.#attempt = attempt;
+    this.#parent = parent;
     if (parent !== undefined) {
-      if (parent.aborted) this.#controller.abort(parent.reason);
-      else parent.addEventListener('abort', () => this.#controller.abort(parent.reason), { once: true });
+      if (parent.aborted) this.#follow();
+      else parent.addEventListener('abort', this.#follow, { once: true });
     }
     if (ms !== undefined) this.arm(ms);
   }
@@ -85,6 +94,12 @@ class Deadline {
     this.#timer = undefined;
   }
 
+  /** Stops the timer and stops following the caller's signal (a long-lived one would collect listeners). */
+  dispose(): void {
+    this.clear();
+    this.#parent?.removeEventListener('abort', this.#follow);
+  }
+
   error(ms: number): DoraError {
     return new DoraError('DEADLINE_EXCEEDED', `${this.#attempt}: the store did not answer within ${ms} ms`, { retryable: true });
   }
@@ -95,8 +110,10 @@ class Deadline {
    */
   async guard<T>(work: Promise<T>): Promise<T> {
     const signal = this.signal;
+    let fire = (): void => undefined;
     const fired = new Promise<never>((_, reject) => {
-      const fire = (): void => reject(signal.reason instanceof Error ? signal.reason : new DoraError('CANCELLED', `${this.#attempt}: cancelled`));
+      // CANCELLED for the caller's abort (DEADLINE_EXCEEDED for its timeout); this deadline's own error as is.
+      fire = () => reject(abortedError(this.#attempt, signal.reason));
       if (signal.aborted) fire();
       else signal.addEventListener('abort', fire, { once: true });
     });
@@ -107,6 +124,7 @@ class Deadline {
       const reason: unknown = this.signal.reason;
       throw reason instanceof DoraError && reason.code === 'DEADLINE_EXCEEDED' ? reason : error;
     } finally {
+      signal.removeEventListener('abort', fire);
       this.clear();
     }
   }
@@ -128,7 +146,7 @@ async function* idleGuarded<T>(source: AsyncIterable<T>, idleMs: number, deadlin
     }
     throw error;
   } finally {
-    deadline.clear();
+    deadline.dispose();
     await iterator.return?.();
   }
 }
