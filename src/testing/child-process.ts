@@ -31,8 +31,10 @@ export function startProcess(command: string, args: readonly string[], options: 
     async stop(graceMs = 3000) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const timer = sleep(graceMs).then(() => child.kill('SIGKILL'));
+        const kill = new AbortController();
+        const timer = sleep(graceMs, undefined, { signal: kill.signal }).then(() => child.kill('SIGKILL'), () => undefined);
         await Promise.race([exited, timer]);
+        kill.abort(); // exited in time: no SIGKILL timer left keeping the test process alive
       }
       await exited;
     },

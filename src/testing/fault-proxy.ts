@@ -40,6 +40,8 @@ interface PendingFault {
   remaining: number;
 }
 
+const LOG_LIMIT = 10_000;
+
 /** Connection-level headers a proxy must not pass on (RFC 9110 §7.6.1), and `expect`, which it answers itself. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'expect']);
 
@@ -74,6 +76,7 @@ export class FaultProxy {
   readonly #faults: PendingFault[] = [];
   #delayMs: number;
   #requests = 0;
+  readonly #log: ProxiedRequest[] = [];
 
   constructor(server: Server, target: URL, delayMs: number) {
     this.#server = server;
@@ -84,6 +87,11 @@ export class FaultProxy {
     // reuses it would be a fault nobody asked for.
     server.keepAliveTimeout = 0;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res));
+  }
+
+  /** The most recent requests (up to 10,000), oldest first: to count what reached the store. */
+  get log(): readonly ProxiedRequest[] {
+    return this.#log;
   }
 
   /** Requests seen since the proxy started, faulted or not. */
@@ -164,6 +172,8 @@ export class FaultProxy {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.#requests += 1;
+    this.#log.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers });
+    if (this.#log.length > LOG_LIMIT) this.#log.splice(0, this.#log.length - LOG_LIMIT);
     const fault = this.#take(req);
     if (this.#delayMs > 0) await sleep(this.#delayMs);
     if (res.destroyed) return;

@@ -57,6 +57,8 @@ export function fromS3Error(error: unknown, attempt: string): DoraError {
   if (isDoraError(error)) return error;
   const e = (error ?? {}) as S3ErrorShape;
   if (e.name === 'AbortError') return abortedError(attempt, error);
+  // The SDK names some socket failures (ECONNRESET, EPIPE) TimeoutError; the errno says what happened.
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return fromSystemError(error, attempt);
   const status = e.$metadata?.httpStatusCode;
   const known = CODE_BY_S3_ERROR[e.Code ?? e.name ?? ''];
   if (known !== undefined) {

@@ -62,6 +62,7 @@ class RetryingUfs extends ForwardingUfs {
     let stream = first;
     let position = start;
     let failures = 0;
+    let firstFailure = 0;
     let yielding = false;
     for (;;) {
       try {
@@ -77,7 +78,8 @@ class RetryingUfs extends ForwardingUfs {
         // An error thrown in at `yield` is the reader's (it destroyed the stream): never resume then.
         if (yielding) throw error;
         failures += 1;
-        if (!isRetryable(error) || failures >= this.#policy.maxAttempts || signal?.aborted === true) throw error;
+        if (failures === 1) firstFailure = this.#clock.now();
+        if (!this.#mayResume(error, failures, firstFailure) || signal?.aborted === true) throw error;
         this.#onRetry?.({ op: 'read', path }, error, failures);
         await this.#backoff(failures, signal, `Cannot read "${this.uri}${path}"`);
         stream = (await reopen(position)).stream;
@@ -88,6 +90,7 @@ class RetryingUfs extends ForwardingUfs {
   async *#resumeList(path: string, options: UfsListOptions): AsyncGenerator<UfsStatus> {
     let after = options.startAfter;
     let failures = 0;
+    let firstFailure = 0;
     for (;;) {
       try {
         for await (const entry of this.inner.list(path, { ...options, startAfter: after })) {
@@ -98,7 +101,8 @@ class RetryingUfs extends ForwardingUfs {
         return;
       } catch (error) {
         failures += 1;
-        if (!isRetryable(error) || failures >= this.#policy.maxAttempts || options.signal?.aborted === true) throw error;
+        if (failures === 1) firstFailure = this.#clock.now();
+        if (!this.#mayResume(error, failures, firstFailure) || options.signal?.aborted === true) throw error;
         this.#onRetry?.({ op: 'list', path }, error, failures);
         await this.#backoff(failures, options.signal, `Cannot list "${this.uri}${path}"`);
       }
@@ -106,6 +110,11 @@ class RetryingUfs extends ForwardingUfs {
   }
 
   /** Waits before retry number `retry`; an abort ends the wait with CANCELLED (DEADLINE_EXCEEDED for a timeout). */
+  /** A broken stream resumes while the error is retryable and the policy's attempts and time allow. */
+  #mayResume(error: unknown, failures: number, firstFailure: number): boolean {
+    return isRetryable(error) && failures < this.#policy.maxAttempts && this.#clock.now() - firstFailure <= this.#policy.maxElapsedMs;
+  }
+
   async #backoff(retry: number, signal: AbortSignal | undefined, attempt: string): Promise<void> {
     try {
       await this.#clock.sleep(backoffDelay(this.#policy, retry, this.#clock.random), signal);

@@ -162,6 +162,17 @@ describe('withTimeout over s3:// behind a fault proxy', () => {
     assert.equal(sha(await readAll((await ufs.read('slow')).stream)), sha(data));
   });
 
+  it('write() fails with DEADLINE_EXCEEDED when the store takes the bytes but never answers', async () => {
+    const inner = await store();
+    const ufs = withTimeout(inner, { callMs: 5000, idleMs: 300 });
+    proxy.stallNext(1, { match: (r) => r.method === 'PUT' });
+    const { ms, result } = await timed(() => ufs.write('stalled', randomBytes(64 * KiB)));
+    const error = await rejectsWith(result, 'DEADLINE_EXCEEDED');
+    assert.equal(error.retryable, true);
+    assert.ok(ms >= 290 && ms < 3000, `failed after ${ms} ms`);
+    await rejectsWith(inner.stat('stalled'), 'NOT_FOUND');
+  });
+
   it('a call aborted by the caller fails with CANCELLED', async () => {
     const inner = await store();
     await inner.write('f', Buffer.from('x'));

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { DoraError } from '../../common/errors.js';
 import { abortedError } from '../../common/system-errors.js';
-import type { UfsCallOptions, UfsListOptions, UfsReadOptions, UfsReadResult, UfsStatus, UnderFileSystem } from '../under-file-system.js';
+import type { UfsCallOptions, UfsListOptions, UfsReadOptions, UfsReadResult, UfsStatus, UfsWriteOptions, UfsWriteSource, UnderFileSystem } from '../under-file-system.js';
 import { ForwardingUfs, type UfsCall } from './forwarding-ufs.js';
 
 export interface TimeoutPolicy {
@@ -34,6 +34,21 @@ class TimeoutUfs extends ForwardingUfs {
     const unbounded = call.op === 'write' || call.op === 'multipart.uploadPart';
     const deadline = new Deadline(options.signal, unbounded ? undefined : this.#policy.callMs, `Cannot ${call.op} "${this.uri}${call.path}"`);
     return deadline.guard(run({ ...options, signal: deadline.signal })).finally(() => deadline.dispose());
+  }
+
+  /**
+   * A write is bounded by the store's progress, not its length: each chunk handed to the store
+   * must be taken within idleMs, and the store must answer within idleMs of the last byte.
+   */
+  override async write(path: string, source: UfsWriteSource, options: UfsWriteOptions = {}): Promise<UfsStatus> {
+    const deadline = new Deadline(options.signal, undefined, `Cannot write "${this.uri}${path}"`);
+    const size = source instanceof Uint8Array ? source.byteLength : options.size;
+    try {
+      const guarded = stallGuarded(source instanceof Uint8Array ? slices(source) : source, this.#policy.idleMs, deadline);
+      return await deadline.guard(this.inner.write(path, guarded, { ...options, size, signal: deadline.signal }));
+    } finally {
+      deadline.dispose();
+    }
   }
 
   override async read(path: string, options: UfsReadOptions = {}): Promise<UfsReadResult> {
@@ -149,4 +164,19 @@ async function* idleGuarded<T>(source: AsyncIterable<T>, idleMs: number, deadlin
     deadline.dispose();
     await iterator.return?.();
   }
+}
+
+/** Yields `source`, arming the deadline while the store holds a chunk it has not taken yet. */
+async function* stallGuarded(source: AsyncIterable<Uint8Array>, idleMs: number, deadline: Deadline): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    deadline.arm(idleMs);
+    yield chunk;
+    deadline.clear(); // the store asked for more: it is making progress
+  }
+  deadline.arm(idleMs); // and must answer soon after the last byte
+}
+
+/** A buffer as 1 MiB slices, so a write's progress can be watched. */
+async function* slices(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < data.byteLength; i += 1024 * 1024) yield data.subarray(i, i + 1024 * 1024);
 }
