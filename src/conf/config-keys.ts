@@ -78,6 +78,35 @@ export const CONFIG_KEYS = {
     description: 'Most open connections to S3 per client.',
   },
 
+  'cache.pageSize': {
+    type: 'size',
+    default: MiB,
+    min: 4096,
+    max: 64 * MiB,
+    description: 'Size of a cached page: files are cached and fetched in slices of this size.',
+  },
+  'cache.memory.capacity': { type: 'size', default: 512 * MiB, description: 'Bytes of pages kept in memory; 0 turns the memory tier off.' },
+  'cache.disk.dirs': {
+    type: 'list',
+    default: [],
+    description: 'Directories of the disk tier (one per disk); empty means <dataDir>/cache.',
+  },
+  'cache.disk.capacity': { type: 'size', default: 10 * GiB, description: 'Bytes of pages kept in each disk directory; 0 turns the disk tier off.' },
+  'cache.readAheadPages': {
+    type: 'int',
+    default: 8,
+    min: 0,
+    max: 256,
+    unit: 'pages',
+    description: 'Pages fetched ahead of a sequential reader; random readers get none.',
+  },
+  'metadata.syncInterval': {
+    type: 'duration',
+    default: 30 * SECOND,
+    description: 'How long cached file status and listings are trusted before the store is asked again (per mount: syncInterval).',
+  },
+  'metadata.maxEntries': { type: 'int', default: 200_000, min: 1, unit: 'entries', description: 'Most file statuses and listings cached by a worker.' },
+
   host: { type: 'string', default: '127.0.0.1', description: 'Address the servers listen on and advertise.' },
   'web.port': { ...PORT, default: 19999, description: 'Port of the web UI and REST API; 0 picks a free port.' },
   'worker.port': { ...PORT, default: 29999, description: 'Port of the worker data service; 0 picks a free port.' },

@@ -1,8 +1,12 @@
 import { DoraError } from '../common/errors.js';
+import { parseDuration } from '../conf/units.js';
 
-/** How writes reach the store (DESIGN.md section 4). */
-export type WriteType = 'CACHE_THROUGH' | 'THROUGH' | 'ASYNC_THROUGH';
-export const WRITE_TYPES: readonly WriteType[] = ['CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'];
+/**
+ * How writes reach the store (DESIGN.md section 4). ASYNC_THROUGH joins when the worker has a
+ * write journal that survives restarts; until then it is refused rather than faked.
+ */
+export type WriteType = 'CACHE_THROUGH' | 'THROUGH';
+export const WRITE_TYPES: readonly WriteType[] = ['CACHE_THROUGH', 'THROUGH'];
 
 /** One entry of the mount table: a dora path bound to a store. */
 export interface MountInfo {
@@ -16,6 +20,11 @@ export interface MountInfo {
   readonly options: Readonly<Record<string, string>>;
   /** Names credentials kept outside the table, resolved when the store is opened. */
   readonly credentials?: string;
+  /**
+   * How long cached metadata of this mount is trusted before the store is asked again, in ms:
+   * -1 never re-checks (until invalidated), 0 always re-checks. Absent: the process default.
+   */
+  readonly syncIntervalMs?: number;
 }
 
 /** What `dora mount add` asks for; everything but path and uri has a default. */
@@ -26,6 +35,8 @@ export interface MountRequest {
   writeType?: string | undefined;
   options?: Readonly<Record<string, string>> | undefined;
   credentials?: string | undefined;
+  /** A duration (`30s`), or -1 (never re-check) / 0 (always). */
+  syncInterval?: string | number | undefined;
 }
 
 export function parseWriteType(value: string | undefined, attempt: string): WriteType {
@@ -35,4 +46,20 @@ export function parseWriteType(value: string | undefined, attempt: string): Writ
     throw new DoraError('INVALID_ARGUMENT', `${attempt}: write type ${JSON.stringify(value)} is not one of ${WRITE_TYPES.join(', ')}`);
   }
   return upper;
+}
+
+/** Parses a mount's sync interval: a duration, -1 (never re-check) or 0 (always). */
+export function parseSyncInterval(value: string | number | undefined, attempt: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === -1 || value === '-1') return -1;
+  try {
+    return typeof value === 'number' ? checkWhole(value) : parseDuration(value);
+  } catch (error) {
+    throw new DoraError('INVALID_ARGUMENT', `${attempt}: sync interval ${JSON.stringify(value)} is not a duration, -1 or 0`, { cause: error });
+  }
+}
+
+function checkWhole(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new Error('not a whole number of ms');
+  return ms;
 }

@@ -3,7 +3,7 @@ import type { UfsRegistry, UfsOptions } from '../ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../ufs/under-file-system.js';
 import { withReadOnly } from '../ufs/wrappers/with-read-only.js';
 import { isUnder, normalizeDoraPath, relativeTo } from './dora-path.js';
-import { parseWriteType, type MountInfo, type MountRequest } from './mount-info.js';
+import { parseSyncInterval, parseWriteType, type MountInfo, type MountRequest } from './mount-info.js';
 import type { MountStore } from './mount-store.js';
 
 export interface MountTableOptions {
@@ -69,6 +69,8 @@ export class MountTable {
       options: { ...(request.options ?? {}) },
       ...(request.credentials === undefined ? {} : { credentials: request.credentials }),
     };
+    const syncIntervalMs = parseSyncInterval(request.syncInterval, attempt);
+    if (syncIntervalMs !== undefined) Object.assign(mount, { syncIntervalMs });
     const parent = this.#mounts.find((m) => isUnder(path, m.path));
     if (parent !== undefined) await this.#checkParent(parent, path, attempt, options.signal);
     const ufs = await this.#openStore(mount, attempt);

@@ -1,0 +1,174 @@
+import { DoraError } from '../common/errors.js';
+import { pageKeyString, type PageKey, type PageStore } from './page-store.js';
+
+/** One version of one file, as the cache sees it. */
+export interface CachedFile {
+  /** The file's identity: its full store URI. */
+  readonly fileId: string;
+  readonly version: string;
+  readonly size: number;
+}
+
+/** Reads bytes of exactly this file version from the store (fails FAILED_PRECONDITION otherwise). */
+export type PageFetcher = (range: { offset: number; length: number }) => Promise<Buffer>;
+
+export type CacheEvent =
+  | { readonly kind: 'hit'; readonly bytes: number }
+  | { readonly kind: 'miss'; readonly bytes: number }
+  | { readonly kind: 'fetch'; readonly bytes: number; readonly durationMs: number }
+  | { readonly kind: 'readahead'; readonly pages: number };
+
+export interface CacheManagerOptions {
+  readonly store: PageStore;
+  readonly pageSize: number;
+  /** Pages fetched ahead of a sequential reader; 0 turns read-ahead off. */
+  readonly readAheadPages: number;
+  /** Most read-ahead fetches in flight at once, across all files. */
+  readonly maxReadAheadFetches?: number;
+  readonly observe?: (event: CacheEvent) => void;
+}
+
+/** How many recent readers' positions are remembered to tell sequential from random access. */
+const TRACKED_STREAMS = 4096;
+
+/**
+ * Serves byte ranges of files page by page from a page store, fetching misses from the store.
+ * However many readers miss one page at once, it is fetched once. A reader that continues where
+ * the previous read of the file ended (or reads more than a page) is sequential and triggers
+ * read-ahead; a random reader does not. A page the store cannot keep is still served.
+ */
+export class CacheManager {
+  readonly pageSize: number;
+  readonly #options: CacheManagerOptions;
+  readonly #inflight = new Map<string, Promise<Buffer>>();
+  readonly #lastEnd = new Map<string, number>();
+  readonly #unstored = new Map<string, Buffer>();
+  #readAheadInFlight = 0;
+
+  constructor(options: CacheManagerOptions) {
+    if (!Number.isSafeInteger(options.pageSize) || options.pageSize <= 0) {
+      throw new DoraError('INVALID_ARGUMENT', `Cannot create a cache with page size ${options.pageSize}: it must be a positive whole number`);
+    }
+    this.#options = options;
+    this.pageSize = options.pageSize;
+  }
+
+  /** Yields bytes [offset, offset + length) of `file` (clamped to its size), a page slice at a time. */
+  async *read(file: CachedFile, fetch: PageFetcher, range: { offset: number; length: number }): AsyncGenerator<Buffer> {
+    const end = Math.min(file.size, range.offset + range.length);
+    if (range.offset >= end) return;
+    const first = Math.floor(range.offset / this.pageSize);
+    const last = Math.floor((end - 1) / this.pageSize);
+    const sequential = last > first || this.#lastEnd.get(file.fileId) === range.offset;
+    this.#remember(file.fileId, end);
+    for (let index = first; index <= last; index++) {
+      if (sequential) this.#readAhead(file, fetch, index + 1, last + this.#options.readAheadPages);
+      const page = await this.page(file, index, fetch);
+      const from = index === first ? range.offset - index * this.pageSize : 0;
+      const to = index === last ? end - index * this.pageSize : page.length;
+      yield page.subarray(from, to);
+    }
+  }
+
+  /** One whole page, from the store or fetched once however many callers ask at the same time. */
+  async page(file: CachedFile, index: number, fetch: PageFetcher): Promise<Buffer> {
+    const key: PageKey = { fileId: file.fileId, version: file.version, index };
+    const id = pageKeyString(key);
+    const pending = this.#inflight.get(id);
+    if (pending !== undefined) return pending;
+    const unstored = this.#unstored.get(id);
+    if (unstored !== undefined) {
+      this.#unstored.delete(id); // fetched ahead, but the store could not keep it: hand it over once
+      return unstored;
+    }
+    const cached = await this.#options.store.get(key).catch(() => undefined);
+    if (cached !== undefined) {
+      this.#options.observe?.({ kind: 'hit', bytes: cached.length });
+      return cached;
+    }
+    return this.#fetchOnce(file, key, id, fetch);
+  }
+
+  /** Caches a page the caller already has (bytes just written to the store). Returns false if not kept. */
+  async store(file: CachedFile, index: number, data: Buffer): Promise<boolean> {
+    return this.#options.store.put({ fileId: file.fileId, version: file.version, index }, data).catch(() => false);
+  }
+
+  /** Whether a page is cached (without counting as a use). */
+  has(file: CachedFile, index: number): boolean {
+    return this.#options.store.has({ fileId: file.fileId, version: file.version, index });
+  }
+
+  /** Drops a file's pages (of every version but `keepVersion`). */
+  async invalidate(fileId: string, keepVersion?: string): Promise<number> {
+    this.#lastEnd.delete(fileId);
+    return this.#options.store.deleteFile(fileId, keepVersion === undefined ? {} : { keepVersion });
+  }
+
+  /** Pages in a file of `size` bytes. */
+  pageCount(size: number): number {
+    return Math.ceil(size / this.pageSize);
+  }
+
+  #fetchOnce(file: CachedFile, key: PageKey, id: string, fetch: PageFetcher): Promise<Buffer> {
+    const raced = this.#inflight.get(id); // another caller may have started while we looked in the store
+    if (raced !== undefined) return raced;
+    const offset = key.index * this.pageSize;
+    const length = Math.min(this.pageSize, file.size - offset);
+    const started = performance.now();
+    const work = (async () => {
+      this.#options.observe?.({ kind: 'miss', bytes: length });
+      const data = await fetch({ offset, length });
+      if (data.length !== length) {
+        throw new DoraError('UNAVAILABLE', `Cannot cache page ${key.index} of "${file.fileId}": the store sent ${data.length} of ${length} bytes`, { retryable: true });
+      }
+      this.#options.observe?.({ kind: 'fetch', bytes: length, durationMs: performance.now() - started });
+      return data;
+    })();
+    const stored = work.then(async (data) => {
+      const kept = await this.#options.store.put(key, data).catch(() => false); // a full or failed tier still serves the bytes
+      if (!kept) this.#keepUnstored(id, data);
+      return data;
+    });
+    const shared = stored.finally(() => this.#inflight.delete(id));
+    this.#inflight.set(id, shared);
+    shared.catch(() => undefined); // each caller handles the failure it awaits
+    return work; // the caller need not wait for the page to be stored
+  }
+
+  #readAhead(file: CachedFile, fetch: PageFetcher, from: number, through: number): void {
+    const lastPage = this.pageCount(file.size) - 1;
+    const limit = this.#options.maxReadAheadFetches ?? 8;
+    let started = 0;
+    for (let index = from; index <= Math.min(through, lastPage) && this.#readAheadInFlight < limit; index++) {
+      const id = pageKeyString({ fileId: file.fileId, version: file.version, index });
+      if (this.#inflight.has(id) || this.#unstored.has(id) || this.has(file, index)) continue;
+      this.#readAheadInFlight += 1;
+      started += 1;
+      void this.#fetchOnce(file, { fileId: file.fileId, version: file.version, index }, id, fetch)
+        .catch(() => undefined) // the reader fetches it again and sees the error itself
+        .finally(() => (this.#readAheadInFlight -= 1));
+    }
+    if (started > 0) this.#options.observe?.({ kind: 'readahead', pages: started });
+  }
+
+  /** Holds a few pages the store refused, so read-ahead is not wasted when the store is full. */
+  #keepUnstored(id: string, data: Buffer): void {
+    this.#unstored.set(id, data);
+    const limit = 2 * (this.#options.maxReadAheadFetches ?? 8);
+    while (this.#unstored.size > limit) {
+      const oldest = this.#unstored.keys().next().value;
+      if (oldest === undefined) break;
+      this.#unstored.delete(oldest);
+    }
+  }
+
+  #remember(fileId: string, end: number): void {
+    this.#lastEnd.delete(fileId);
+    this.#lastEnd.set(fileId, end);
+    if (this.#lastEnd.size > TRACKED_STREAMS) {
+      const oldest = this.#lastEnd.keys().next().value;
+      if (oldest !== undefined) this.#lastEnd.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
+import type { FallbackMount } from './store-fallback.js';
+import type { WorkerSelectorFactory } from './worker-selector.js';
+
+/** Options of DoraClient and of its calls. */
+
+export const DEFAULT_ADDRESS = 'http://127.0.0.1:19999';
+
+export interface DoraClientOptions {
+  /** The coordinator's URL; default `http://127.0.0.1:19999`. `host:port` means `http://host:port`. */
+  address?: string | undefined;
+  /** Opens stores for fallback reads; default every built-in backend. */
+  registry?: UfsRegistry | undefined;
+  /** Read, stat and list straight from the store when no worker answers; default true. */
+  fallback?: boolean | undefined;
+  /**
+   * The mounts fallback resolves paths with, with their full options. Default: the coordinator's
+   * table, whose secret options are redacted (the store then uses its default credential chain).
+   */
+  fallbackMounts?: readonly FallbackMount[] | undefined;
+  /** Store options (credentials) to add when fallback opens a mount's store. */
+  resolveCredentials?: ((mount: FallbackMount) => UfsOptions | Promise<UfsOptions>) | undefined;
+  /** Builds the worker selector from the coordinator's worker list; default `SingleWorkerSelector`. */
+  selector?: WorkerSelectorFactory | undefined;
+  /** How long the worker list and mount table are cached; default 3 s. */
+  clusterTtlMs?: number | undefined;
+  /** How long opening a connection may take; default 5 s. */
+  connectTimeoutMs?: number | undefined;
+  /** How long a server may stay silent mid-call before it counts as unreachable; default 2 min. */
+  idleTimeoutMs?: number | undefined;
+}
+
+/** Every call takes an AbortSignal; an abort fails the call with CANCELLED. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface ListOptions extends CallOptions {
+  /** Every file below the directory instead of one level. */
+  recursive?: boolean | undefined;
+  /** Only entries whose path sorts after this dora path (resume a listing). */
+  startAfter?: string | undefined;
+  /** Entries asked of the worker per page; default the worker's (1000). */
+  pageSize?: number | undefined;
+}
+
+export interface ReadOptions extends CallOptions {
+  offset?: number | undefined;
+  /** Most bytes to read; default to the end of the file. */
+  length?: number | undefined;
+}
+
+export interface WriteOptions extends CallOptions {
+  /** The exact length of the source, when known (a stream's is then checked). */
+  size?: number | undefined;
+  /** `CACHE_THROUGH` or `THROUGH`; default the mount's. */
+  writeType?: string | undefined;
+}

@@ -1,0 +1,69 @@
+/**
+ * What the SDK hands back: the shapes of the worker and coordinator HTTP APIs
+ * (docs/worker-api.md), read-only.
+ */
+
+export type FileKind = 'file' | 'directory';
+
+/** A file or directory in the dora namespace. */
+export interface FileStatus {
+  /** Canonical dora path, e.g. '/sales/q1.csv'. */
+  readonly path: string;
+  /** The last path segment ('/' for the root). */
+  readonly name: string;
+  readonly kind: FileKind;
+  /** Bytes; 0 for a directory. */
+  readonly size: number;
+  /** Last modification in ms since the epoch; 0 where the store keeps none. */
+  readonly mtimeMs: number;
+  /** What cached bytes are keyed by (the store's ETag, or mtime+size); '' for directories. */
+  readonly version: string;
+  /** The mount point holding the path, e.g. '/sales'. */
+  readonly mount: string;
+}
+
+/** A worker as the coordinator lists it. */
+export interface WorkerInfo {
+  readonly id: string;
+  /** Base URL of the worker's internal API, e.g. 'http://127.0.0.1:29999'. */
+  readonly address: string;
+  /** Base URL of the worker's S3-compatible API, where it serves one. */
+  readonly s3Address?: string;
+  readonly state: string;
+}
+
+export interface CacheTierSummary {
+  readonly name: string;
+  readonly pages: number;
+  readonly bytes: number;
+  readonly capacityBytes: number;
+  readonly evictions: number;
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/** One worker's page cache. */
+export interface CacheSummary {
+  readonly pageSize: number;
+  readonly tiers: readonly CacheTierSummary[];
+  readonly hits: number;
+  readonly misses: number;
+  readonly bytesFromCache: number;
+  readonly bytesFromStore: number;
+}
+
+/** One worker's entry in the coordinator's summary: its cache, or why it could not be asked. */
+export type WorkerCacheSummary = { readonly id: string } & (CacheSummary | { readonly error: { readonly code: string; readonly message: string } });
+
+/** Every worker's page cache, as the coordinator gathers them. */
+export interface ClusterCacheSummary {
+  readonly workers: readonly WorkerCacheSummary[];
+}
+
+/** Counters of one client since it was created. */
+export interface ClientStats {
+  /** Operations (or the rest of a read) served straight from the store because a worker could not be reached. */
+  readonly fallbacks: number;
+  /** Reads retried because the file changed in the store before any byte was delivered. */
+  readonly readRetries: number;
+}

@@ -1,0 +1,341 @@
+import { Readable } from 'node:stream';
+import { DoraError, describeCause, isDoraError } from '../common/errors.js';
+import { checkedChunks, readAll } from '../common/streams.js';
+import { normalizeDoraPath } from '../mount/dora-path.js';
+import type { MountInfo, MountRequest } from '../mount/mount-info.js';
+import { listingKey } from '../ufs/ufs-path.js';
+import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
+import { DEFAULT_ADDRESS, type CallOptions, type DoraClientOptions, type ListOptions, type ReadOptions, type WriteOptions } from './client-options.js';
+import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, WorkerInfo } from './client-types.js';
+import { ClusterView } from './cluster-view.js';
+import { HttpTransport, type Peer } from './http-transport.js';
+import { openReadStream, type OpenedBytes } from './read-stream.js';
+import { isUnreachable, markUnreachable } from './remote-error.js';
+import { SingleWorkerSelector } from './single-worker-selector.js';
+import { StoreFallback } from './store-fallback.js';
+import { WorkerApi } from './worker-api.js';
+
+/**
+ * The dora SDK. It asks the coordinator for workers and mounts (cached for a few seconds) and
+ * sends file operations to the worker that serves each path, over one keep-alive connection pool.
+ * Failures are DoraErrors with the code, message and `retryable` flag the server gave; a worker
+ * that does not answer is UNAVAILABLE (retryable). When no worker answers, `stat`, `list` and
+ * `read` are served from the store directly (see `stats().fallbacks`), so a read never fails
+ * because a worker is down. Writes and other changes need a worker.
+ */
+export class DoraClient {
+  readonly address: string;
+  readonly #transport: HttpTransport;
+  readonly #coordinator: Peer;
+  readonly #view: ClusterView;
+  readonly #fallback: StoreFallback | undefined;
+  readonly #workers = new Map<string, WorkerApi>();
+  #fallbacks = 0;
+  #readRetries = 0;
+  #closed = false;
+
+  constructor(options: DoraClientOptions = {}) {
+    this.address = normalizeAddress(options.address ?? DEFAULT_ADDRESS);
+    this.#transport = new HttpTransport({ connectTimeoutMs: options.connectTimeoutMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 120_000 });
+    this.#coordinator = { role: 'coordinator', url: this.address };
+    this.#view = new ClusterView({
+      transport: this.#transport,
+      coordinator: this.#coordinator,
+      selector: options.selector ?? ((workers) => new SingleWorkerSelector(workers)),
+      ttlMs: options.clusterTtlMs ?? 3_000,
+      requestTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    });
+    if (options.fallback !== false) {
+      const fixed = options.fallbackMounts;
+      this.#fallback = new StoreFallback({
+        registry: options.registry ?? createDefaultUfsRegistry(),
+        mounts: fixed === undefined ? (signal) => this.#view.mounts({ signal }) : () => Promise.resolve(fixed),
+        resolveCredentials: options.resolveCredentials,
+      });
+    }
+  }
+
+  /** A client whose coordinator has answered. Throws UNAVAILABLE when it cannot be reached. */
+  static async connect(options: DoraClientOptions & CallOptions = {}): Promise<DoraClient> {
+    const client = new DoraClient(options);
+    try {
+      await client.workers({ signal: options.signal });
+      return client;
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  /** Status of a file or directory. Throws NOT_FOUND. Falls back to the store. */
+  async stat(path: string, options: CallOptions = {}): Promise<FileStatus> {
+    const canonical = normalizeDoraPath(path);
+    try {
+      return await this.#onWorker(canonical, options.signal, (worker) => worker.stat(canonical, options));
+    } catch (error) {
+      return this.#viaFallback(error, options.signal, (fallback) => fallback.stat(canonical, options));
+    }
+  }
+
+  /**
+   * The entries of a directory in ascending path order, fetched page by page as iterated; with
+   * `recursive`, every file below it. Throws (when iterated) NOT_FOUND, NOT_A_DIRECTORY. A worker
+   * that stops answering mid-listing is replaced by the store from the last entry on.
+   */
+  async *list(path: string, options: ListOptions = {}): AsyncGenerator<FileStatus> {
+    const canonical = normalizeDoraPath(path);
+    let startAfter = options.startAfter;
+    for (;;) {
+      let page;
+      try {
+        const after = startAfter;
+        page = await this.#onWorker(canonical, options.signal, (worker) =>
+          worker.list(canonical, { recursive: options.recursive, startAfter: after, limit: options.pageSize, signal: options.signal }),
+        );
+      } catch (error) {
+        const after = startAfter;
+        let listing: AsyncGenerator<FileStatus> | undefined;
+        const first = await this.#viaFallback(error, options.signal, (fallback) => {
+          listing = fallback.list(canonical, { recursive: options.recursive, startAfter: after, signal: options.signal });
+          return listing.next();
+        });
+        if (first.done === true || listing === undefined) return;
+        yield first.value;
+        yield* listing;
+        return;
+      }
+      for (const entry of page.entries) {
+        yield entry;
+        // Where a listing resumes after this entry (a directory sorts after everything below it).
+        startAfter = options.recursive === true ? entry.path : listingKey(entry);
+      }
+      if (page.next === undefined || page.entries.length === 0) return;
+      startAfter = page.next;
+    }
+  }
+
+  /**
+   * Bytes [offset, offset + length) of a file, clamped to its end, streamed (never held whole).
+   * Resolves once the first byte source answered: NOT_FOUND, IS_A_DIRECTORY and OUT_OF_RANGE fail
+   * here. A file that changed in the store before any byte was delivered is read again once.
+   */
+  async read(path: string, options: ReadOptions = {}): Promise<Readable> {
+    const canonical = normalizeDoraPath(path);
+    const { offset = 0, length, signal } = options;
+    if (!Number.isSafeInteger(offset) || offset < 0 || (length !== undefined && (!Number.isSafeInteger(length) || length < 0))) {
+      throw new DoraError('INVALID_ARGUMENT', `Cannot read "${canonical}": offset and length must be whole numbers ≥ 0 (got ${offset}, ${length})`);
+    }
+    return openReadStream({
+      offset,
+      length,
+      open: (range, expectVersion) => this.#openBytes(canonical, range, expectVersion, signal),
+      onRetry: () => this.#readRetries++,
+    });
+  }
+
+  /** A whole file in memory: for small files; use `read` for large ones. */
+  async readFile(path: string, options: CallOptions = {}): Promise<Buffer> {
+    return readAll(await this.read(path, options));
+  }
+
+  /**
+   * Writes a whole file, replacing any previous one; it becomes visible atomically once complete.
+   * A streamed source is sent as it is read. Throws INVALID_ARGUMENT when `size` does not match
+   * the source, IS_A_DIRECTORY, PERMISSION_DENIED (read-only mount), UNAVAILABLE. Not retried.
+   */
+  async write(path: string, source: Uint8Array | AsyncIterable<Uint8Array>, options: WriteOptions = {}): Promise<FileStatus> {
+    const canonical = normalizeDoraPath(path);
+    const attempt = `Cannot write "${canonical}"`;
+    let body: Uint8Array | Readable;
+    if (source instanceof Uint8Array) {
+      if (options.size !== undefined && options.size !== source.byteLength) {
+        throw new DoraError('INVALID_ARGUMENT', `${attempt}: the source has ${source.byteLength} bytes, not the declared ${options.size}`);
+      }
+      body = source;
+    } else {
+      body = Readable.from(checkedChunks(source, { size: options.size, attempt }), { objectMode: false });
+    }
+    return this.#onWorker(canonical, options.signal, (worker) => worker.write(canonical, body, options));
+  }
+
+  /** Deletes a file or directory (a non-empty one only with `recursive`). Throws DIRECTORY_NOT_EMPTY. */
+  async delete(path: string, options: CallOptions & { recursive?: boolean | undefined } = {}): Promise<void> {
+    const canonical = normalizeDoraPath(path);
+    await this.#onWorker(canonical, options.signal, (worker) => worker.delete(canonical, options));
+  }
+
+  /** Renames a file or directory. Not idempotent; never sent twice. Throws NOT_FOUND. */
+  async rename(from: string, to: string, options: CallOptions = {}): Promise<void> {
+    const source = normalizeDoraPath(from);
+    const target = normalizeDoraPath(to);
+    await this.#onWorker(source, options.signal, (worker) => worker.rename(source, target, options));
+  }
+
+  /** Creates a directory and its missing parents. Throws ALREADY_EXISTS when a file is there. */
+  async mkdir(path: string, options: CallOptions = {}): Promise<void> {
+    const canonical = normalizeDoraPath(path);
+    await this.#onWorker(canonical, options.signal, (worker) => worker.mkdir(canonical, options));
+  }
+
+  /** Has the worker re-read metadata of the path and everything below it; returns entries dropped. */
+  async invalidate(path: string, options: CallOptions = {}): Promise<number> {
+    const canonical = normalizeDoraPath(path);
+    return this.#onWorker(canonical, options.signal, (worker) => worker.invalidate(canonical, options));
+  }
+
+  /** Drops cached pages of the file or of every file below the directory; returns pages dropped. */
+  async free(path: string, options: CallOptions = {}): Promise<number> {
+    const canonical = normalizeDoraPath(path);
+    return this.#onWorker(canonical, options.signal, (worker) => worker.free(canonical, options));
+  }
+
+  /** Every worker's page cache, as the coordinator reports it. */
+  cacheSummary(options: CallOptions = {}): Promise<ClusterCacheSummary> {
+    return this.#transport.json(this.#coordinator, { method: 'GET', path: '/api/v1/cache', signal: options.signal, attempt: 'Cannot read the cache summary' });
+  }
+
+  /** One worker's page cache, asked of the worker itself. */
+  workerCacheSummary(worker: WorkerInfo, options: CallOptions = {}): Promise<CacheSummary> {
+    return this.#workerApi(worker.address).cache(options);
+  }
+
+  /** The workers the coordinator lists now. */
+  workers(options: CallOptions = {}): Promise<readonly WorkerInfo[]> {
+    return this.#view.workers(options);
+  }
+
+  /** The mount table, asked of the coordinator now (store secrets show as `***`). */
+  mounts(options: CallOptions = {}): Promise<readonly MountInfo[]> {
+    return this.#view.mounts({ signal: options.signal, fresh: true });
+  }
+
+  /** Adds a mount. Throws INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION, or the store's failure. */
+  async mount(request: MountRequest, options: CallOptions = {}): Promise<MountInfo> {
+    try {
+      return await this.#transport.json<MountInfo>(this.#coordinator, {
+        method: 'POST',
+        path: '/api/v1/mounts',
+        body: JSON.stringify(request),
+        headers: { 'content-type': 'application/json' },
+        signal: options.signal,
+        attempt: `Cannot mount "${request.uri}" at "${request.path}"`,
+        idempotent: false,
+      });
+    } finally {
+      this.#view.mountsChanged();
+    }
+  }
+
+  /** Removes a mount. Throws NOT_FOUND, FAILED_PRECONDITION (mounts nested below it). */
+  async unmount(path: string, options: CallOptions = {}): Promise<void> {
+    try {
+      await this.#transport.empty(this.#coordinator, {
+        method: 'DELETE',
+        path: '/api/v1/mounts',
+        query: { path },
+        signal: options.signal,
+        attempt: `Cannot unmount "${path}"`,
+      });
+    } finally {
+      this.#view.mountsChanged();
+    }
+  }
+
+  stats(): ClientStats {
+    return { fallbacks: this.#fallbacks, readRetries: this.#readRetries };
+  }
+
+  /** Closes pooled connections and stores opened for fallback. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([this.#transport.close(), this.#fallback?.close()]);
+  }
+
+  async #openBytes(path: string, range: { offset: number; length: number | undefined }, expectVersion: string | undefined, signal: AbortSignal | undefined): Promise<OpenedBytes> {
+    const changed = (): DoraError => new DoraError('ABORTED', `Cannot read "${path}" at offset ${range.offset}: the file changed while it was read`);
+    try {
+      const opened = await this.#onWorker(path, signal, (worker) => worker.read(path, { ...range, signal }));
+      if (expectVersion !== undefined && opened.version !== expectVersion) {
+        opened.cancel();
+        throw changed();
+      }
+      return { chunks: opened.body, version: opened.version };
+    } catch (error) {
+      try {
+        const { stream, status } = await this.#viaFallback(error, signal, (fallback) => fallback.read(path, { ...range, expectVersion, signal }));
+        return { chunks: stream, version: status.version };
+      } catch (failure) {
+        throw expectVersion !== undefined && isDoraError(failure, 'FAILED_PRECONDITION') ? changed() : failure;
+      }
+    }
+  }
+
+  /**
+   * Runs `call` on the store after the worker failed with `error`, or rethrows `error` when
+   * fallback does not apply. When the fallback cannot reach the coordinator either (for the mount
+   * table), the worker's error is the one reported.
+   */
+  async #viaFallback<T>(error: unknown, signal: AbortSignal | undefined, call: (fallback: StoreFallback) => Promise<T>): Promise<T> {
+    const fallback = this.#fallbackFor(error, signal);
+    try {
+      return await call(fallback);
+    } catch (failure) {
+      throw isUnreachable(failure) ? error : failure;
+    }
+  }
+
+  /** The fallback to use after `error`, counted; rethrows `error` when fallback does not apply. */
+  #fallbackFor(error: unknown, signal: AbortSignal | undefined): StoreFallback {
+    if (this.#fallback === undefined || !isUnreachable(error) || signal?.aborted === true || this.#closed) throw error;
+    this.#fallbacks++;
+    return this.#fallback;
+  }
+
+  /** Runs `call` on the worker for `path`; a worker that does not answer makes the view ask the coordinator again. */
+  async #onWorker<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi) => Promise<T>): Promise<T> {
+    const worker = await this.#worker(path, signal);
+    try {
+      return await call(worker);
+    } catch (error) {
+      if (isUnreachable(error)) this.#view.workerFailed();
+      throw error;
+    }
+  }
+
+  async #worker(path: string, signal: AbortSignal | undefined): Promise<WorkerApi> {
+    if (this.#closed) throw new DoraError('FAILED_PRECONDITION', `Cannot reach a worker for "${path}": the client is closed`);
+    const selector = await this.#view.selector({ signal });
+    let worker: WorkerInfo;
+    try {
+      worker = selector.select(path);
+    } catch (error) {
+      // No worker to ask is the same, for fallback, as a worker that does not answer.
+      throw isDoraError(error, 'UNAVAILABLE') ? markUnreachable(error) : error;
+    }
+    return this.#workerApi(worker.address);
+  }
+
+  #workerApi(address: string): WorkerApi {
+    let api = this.#workers.get(address);
+    if (api === undefined) {
+      api = new WorkerApi(this.#transport, address);
+      this.#workers.set(address, api);
+    }
+    return api;
+  }
+}
+
+function normalizeAddress(address: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch (error) {
+    throw new DoraError('INVALID_ARGUMENT', `Invalid coordinator address ${JSON.stringify(address)}: ${describeCause(error)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new DoraError('INVALID_ARGUMENT', `Invalid coordinator address ${JSON.stringify(address)}: use http:// or https://`);
+  }
+  return url.href.replace(/\/+$/, '');
+}

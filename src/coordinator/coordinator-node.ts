@@ -1,0 +1,20 @@
+import type { DoraConfig } from '../conf/config-keys.js';
+import { JsonServer } from '../http/json-server.js';
+import { MetricsRegistry } from '../metrics/metrics-registry.js';
+import type { MountTable } from '../mount/mount-table.js';
+import { addCoordinatorRoutes, type WorkerDirectory } from './coordinator-routes.js';
+
+export interface CoordinatorNode {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** The coordinator: owner of the mount table and its REST API; never on the data path. */
+export async function startCoordinatorNode(config: DoraConfig, deps: { mounts: MountTable; workers: WorkerDirectory }): Promise<CoordinatorNode> {
+  const metrics = new MetricsRegistry();
+  metrics.gauge('dora_mounts', 'Mount points in the namespace.', [], () => [[{}, deps.mounts.list().length]]);
+  metrics.gauge('dora_workers', 'Workers known to the coordinator.', [], () => [[{}, deps.workers.workers().length]]);
+  const server = addCoordinatorRoutes(new JsonServer(), { ...deps, metrics });
+  const url = await server.listen(config.web.port, config.host);
+  return { url, stop: () => server.close() };
+}

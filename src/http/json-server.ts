@@ -1,0 +1,131 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DoraError, isDoraError } from '../common/errors.js';
+import { HTTP_STATUS_BY_CODE } from './http-status.js';
+
+/** One request as a route sees it. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly raw: IncomingMessage;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+/** A route answers by writing to `res` itself, or by returning a value to send as JSON (undefined: 204). */
+export type Route = (req: HttpRequest, res: ServerResponse) => Promise<unknown>;
+
+/** Most bytes of a JSON request body. */
+const MAX_JSON_BODY = 1024 * 1024;
+
+/**
+ * A small HTTP server for dora's JSON APIs: routes by method and path, turns thrown DoraErrors
+ * into `{ error: { code, message, retryable } }` with the status from the one table, and aborts
+ * a route's work when its client disconnects.
+ */
+export class JsonServer {
+  readonly #server: Server;
+  readonly #routes = new Map<string, Route>();
+
+  constructor() {
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 30_000;
+  }
+
+  route(method: string, path: string, handler: Route): this {
+    this.#routes.set(`${method} ${path}`, handler);
+    return this;
+  }
+
+  /** Listens; port 0 picks a free one. Resolves to the base URL. */
+  async listen(port: number, host: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.#server.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${shownHost}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+      setTimeout(() => this.#server.closeAllConnections(), 2000).unref();
+    });
+  }
+
+  async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(raw.url ?? '/', 'http://localhost');
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new DoraError('CANCELLED', 'The client went away'));
+    });
+    try {
+      const route = this.#routes.get(`${raw.method ?? 'GET'} ${url.pathname}`);
+      if (route === undefined) {
+        const known = [...this.#routes.keys()].some((k) => k.endsWith(` ${url.pathname}`));
+        throw new DoraError(known ? 'INVALID_ARGUMENT' : 'NOT_FOUND', `Cannot ${raw.method} ${url.pathname}: ${known ? 'method not allowed' : 'no such endpoint'}`);
+      }
+      const result = await route({ method: raw.method ?? 'GET', path: url.pathname, query: url.searchParams, raw, signal: controller.signal }, res);
+      if (res.headersSent) return;
+      if (result === undefined) res.writeHead(204).end();
+      else sendJson(res, 200, result);
+    } catch (error) {
+      sendError(res, error);
+    }
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/** Sends a failure as JSON; if the body had begun, the connection is cut so the client sees a short read. */
+export function sendError(res: ServerResponse, error: unknown): void {
+  const e = isDoraError(error) ? error : new DoraError('INTERNAL', `Cannot answer the request: ${String(error)}`, { cause: error });
+  if (res.headersSent) {
+    res.destroy(e);
+    return;
+  }
+  sendJson(res, HTTP_STATUS_BY_CODE[e.code], { error: e.toJSON() });
+}
+
+/** Reads a JSON request body (at most 1 MiB). Throws INVALID_ARGUMENT. */
+export async function readJson(req: HttpRequest): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req.raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BODY) throw new DoraError('INVALID_ARGUMENT', `Cannot read the request body: larger than ${MAX_JSON_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    throw new DoraError('INVALID_ARGUMENT', `Cannot read the request body: it is not JSON (${String(error)})`);
+  }
+}
+
+/** A required query parameter. Throws INVALID_ARGUMENT. */
+export function requiredParam(req: HttpRequest, name: string): string {
+  const value = req.query.get(name);
+  if (value === null || value === '') throw new DoraError('INVALID_ARGUMENT', `Cannot ${req.method} ${req.path}: the "${name}" parameter is required`);
+  return value;
+}
+
+/** An optional whole-number query parameter. Throws INVALID_ARGUMENT. */
+export function integerParam(req: HttpRequest, name: string): number | undefined {
+  const value = req.query.get(name);
+  if (value === null || value === '') return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new DoraError('INVALID_ARGUMENT', `Cannot ${req.method} ${req.path}: "${name}" must be a whole number ≥ 0, not ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}

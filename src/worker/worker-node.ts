@@ -1,0 +1,82 @@
+import { join, resolve } from 'node:path';
+import { CacheManager } from '../cache/cache-manager.js';
+import { DiskPageStore } from '../cache/disk-page-store.js';
+import { MemoryPageStore } from '../cache/memory-page-store.js';
+import type { PageStore } from '../cache/page-store.js';
+import { TieredPageStore } from '../cache/tiered-page-store.js';
+import type { DoraConfig } from '../conf/config-keys.js';
+import { JsonServer } from '../http/json-server.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { MountTable } from '../mount/mount-table.js';
+import { MetadataCache } from './metadata-cache.js';
+import { addWorkerRoutes } from './worker-routes.js';
+import { WorkerService } from './worker-service.js';
+
+export interface WorkerNode {
+  readonly url: string;
+  readonly service: WorkerService;
+  readonly metrics: WorkerMetrics;
+  readonly cache: CacheManager;
+  cacheSummary(): CacheSummary;
+  stop(): Promise<void>;
+}
+
+export interface CacheSummary {
+  readonly pageSize: number;
+  readonly tiers: ReturnType<TieredPageStore['tierStats']>;
+  readonly pages: number;
+  readonly bytes: number;
+  readonly capacityBytes: number;
+}
+
+/**
+ * A worker: its page store (a memory tier and disk tiers under the data directory), cache
+ * manager, metadata cache and HTTP API, serving the namespace of `mounts`.
+ */
+export async function startWorkerNode(config: DoraConfig, deps: { mounts: MountTable; metrics?: WorkerMetrics }): Promise<WorkerNode> {
+  const dataDir = resolve(config.dataDir);
+  const store = await openPageStore(config, dataDir);
+  const metrics = deps.metrics ?? new WorkerMetrics(() => store.tierStats());
+  const cache = new CacheManager({
+    store,
+    pageSize: config.cache.pageSize,
+    readAheadPages: config.cache.readAheadPages,
+    observe: (event) => metrics.onCache(event),
+  });
+  const service = new WorkerService({
+    mounts: deps.mounts,
+    cache,
+    metadata: new MetadataCache({ maxEntries: config.metadata.maxEntries }),
+    defaultSyncMs: config.metadata.syncInterval,
+    spoolDir: join(dataDir, 'spool'),
+  });
+  const cacheSummary = (): CacheSummary => {
+    const stats = store.stats();
+    return { pageSize: config.cache.pageSize, tiers: store.tierStats(), pages: stats.pages, bytes: stats.bytes, capacityBytes: stats.capacityBytes };
+  };
+  const server = addWorkerRoutes(new JsonServer(), service, { metrics: metrics.registry, cacheSummary });
+  const url = await server.listen(config.worker.port, config.host);
+  return {
+    url,
+    service,
+    metrics,
+    cache,
+    cacheSummary,
+    async stop() {
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+async function openPageStore(config: DoraConfig, dataDir: string): Promise<TieredPageStore> {
+  const tiers: PageStore[] = [];
+  if (config.cache.memory.capacity > 0) tiers.push(new MemoryPageStore({ capacityBytes: config.cache.memory.capacity, name: 'memory' }));
+  if (config.cache.disk.capacity > 0) {
+    const dirs = config.cache.disk.dirs.length > 0 ? config.cache.disk.dirs : [join(dataDir, 'cache')];
+    for (const [i, dir] of dirs.entries()) {
+      tiers.push(await DiskPageStore.open({ dir: resolve(dir), capacityBytes: config.cache.disk.capacity, name: `disk:${i}` }));
+    }
+  }
+  return new TieredPageStore({ tiers });
+}

@@ -1,0 +1,64 @@
+import { pipeline } from 'node:stream/promises';
+import { integerParam, requiredParam, sendError, type JsonServer } from '../http/json-server.js';
+import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { parseWriteType } from '../mount/mount-info.js';
+import type { WorkerService } from './worker-service.js';
+
+/**
+ * The worker's internal HTTP API (docs/worker-api.md) over a WorkerService: thin translation
+ * of query parameters and bodies, nothing else.
+ */
+export function addWorkerRoutes(server: JsonServer, worker: WorkerService, extra: { metrics: MetricsRegistry; cacheSummary: () => unknown }): JsonServer {
+  return server
+    .route('GET', '/healthz', async () => ({ status: 'ok' }))
+    .route('GET', '/metrics', async (_req, res) => {
+      const { contentType, body } = await extra.metrics.text();
+      res.writeHead(200, { 'content-type': contentType }).end(body);
+    })
+    .route('GET', '/v1/cache', async () => extra.cacheSummary())
+    .route('GET', '/v1/stat', (req) => worker.stat(requiredParam(req, 'path'), { signal: req.signal }))
+    .route('GET', '/v1/list', (req) => {
+      const startAfter = req.query.get('startAfter');
+      const limit = integerParam(req, 'limit');
+      return worker.list(requiredParam(req, 'path'), {
+        signal: req.signal,
+        recursive: req.query.get('recursive') === 'true',
+        ...(startAfter === null ? {} : { startAfter }),
+        ...(limit === undefined ? {} : { limit }),
+      });
+    })
+    .route('GET', '/v1/read', async (req, res) => {
+      const { stream, status, length } = await worker.read(requiredParam(req, 'path'), {
+        signal: req.signal,
+        offset: integerParam(req, 'offset'),
+        length: integerParam(req, 'length'),
+      });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': length,
+        'x-dora-version': encodeURIComponent(status.version),
+        'x-dora-size': status.size,
+      });
+      try {
+        await pipeline(stream, res);
+      } catch (error) {
+        sendError(res, error); // cuts the connection: the client sees fewer bytes than announced
+      }
+    })
+    .route('PUT', '/v1/write', async (req) => {
+      const header = req.raw.headers['content-length'];
+      const size = header === undefined ? undefined : Number(header);
+      const writeType = req.query.get('writeType');
+      return worker.write(requiredParam(req, 'path'), req.raw, {
+        signal: req.signal,
+        size,
+        ...(writeType === null ? {} : { writeType: parseWriteType(writeType, `Cannot write "${req.query.get('path')}"`) }),
+      });
+    })
+    .route('DELETE', '/v1/delete', (req) => worker.delete(requiredParam(req, 'path'), { signal: req.signal, recursive: req.query.get('recursive') === 'true' }))
+    .route('POST', '/v1/rename', (req) => worker.rename(requiredParam(req, 'from'), requiredParam(req, 'to'), { signal: req.signal }))
+    .route('POST', '/v1/mkdir', (req) => worker.mkdir(requiredParam(req, 'path'), { signal: req.signal }))
+    .route('POST', '/v1/invalidate', async (req) => ({ invalidated: await worker.invalidate(requiredParam(req, 'path')) }))
+    .route('POST', '/v1/free', async (req) => ({ pages: await worker.free(requiredParam(req, 'path'), { signal: req.signal }) }));
+}
+

@@ -1,0 +1,168 @@
+import { Readable } from 'node:stream';
+import { byteRange } from '../common/byte-range.js';
+import { DoraError, isDoraError } from '../common/errors.js';
+import { readAll } from '../common/streams.js';
+import type { CacheManager, CachedFile, PageFetcher } from '../cache/cache-manager.js';
+import { isUnder, normalizeDoraPath } from '../mount/dora-path.js';
+import type { MountTable, Resolved } from '../mount/mount-table.js';
+import type { UfsStatus } from '../ufs/under-file-system.js';
+import { toFileStatus, type FileStatus } from './file-status.js';
+import { listDirectory, type ListPage } from './list-directory.js';
+import type { MetadataCache } from './metadata-cache.js';
+import { WriteHandler, type WriteOptions } from './write-handler.js';
+
+export interface WorkerServiceOptions {
+  readonly mounts: MountTable;
+  readonly cache: CacheManager;
+  readonly metadata: MetadataCache;
+  /** Metadata sync interval for mounts that set none (ms; -1 never, 0 always). */
+  readonly defaultSyncMs: number;
+  /** Where CACHE_THROUGH writes spool their bytes until the store has them. */
+  readonly spoolDir: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * What a worker does, independent of HTTP: resolves dora paths through the mount table, answers
+ * metadata from its cache within each mount's sync interval, serves reads page by page from the
+ * page cache, and writes through to the store.
+ */
+export class WorkerService {
+  readonly #o: WorkerServiceOptions;
+  readonly #writes: WriteHandler;
+
+  constructor(options: WorkerServiceOptions) {
+    this.#o = options;
+    this.#writes = new WriteHandler({ cache: options.cache, metadata: options.metadata, spoolDir: options.spoolDir });
+  }
+
+  async stat(path: string, options: CallOptions = {}): Promise<FileStatus> {
+    const { resolved, status, doraPath } = await this.#status(path, options);
+    return toFileStatus(doraPath, resolved.mount.path, status);
+  }
+
+  async list(path: string, options: CallOptions & { recursive?: boolean; startAfter?: string; limit?: number } = {}): Promise<ListPage> {
+    const { resolved, status, doraPath } = await this.#status(path, options);
+    if (status.kind !== 'directory') throw new DoraError('NOT_A_DIRECTORY', `Cannot list "${doraPath}": it is a file`);
+    return listDirectory(resolved, doraPath, {
+      ...options,
+      metadata: this.#o.metadata,
+      syncMs: this.#syncMs(resolved),
+      mountsBelow: this.#o.mounts.list().filter((m) => m.path !== doraPath && isUnder(m.path, doraPath)).map((m) => m.path),
+    });
+  }
+
+  /** Opens a range of a file; the stream fails with ABORTED if the file changes in the store meanwhile. */
+  async read(path: string, options: CallOptions & { offset?: number | undefined; length?: number | undefined } = {}): Promise<{ stream: Readable; status: FileStatus; length: number }> {
+    const { resolved, status, doraPath } = await this.#status(path, options);
+    const attempt = `Cannot read "${doraPath}"`;
+    if (status.kind === 'directory') throw new DoraError('IS_A_DIRECTORY', `${attempt}: it is a directory`);
+    const [start, end] = byteRange(status.size, options, attempt);
+    const file = this.#cachedFile(resolved, status);
+    const stream = Readable.from(this.#o.cache.read(file, this.#fetcher(resolved, status, doraPath), { offset: start, length: end - start }), { objectMode: false });
+    return { stream, status: toFileStatus(doraPath, resolved.mount.path, status), length: end - start };
+  }
+
+  async write(path: string, body: AsyncIterable<Uint8Array>, options: CallOptions & WriteOptions = {}): Promise<FileStatus> {
+    const doraPath = normalizeDoraPath(path);
+    const resolved = await this.#o.mounts.resolve(doraPath);
+    if (resolved.path === '') throw new DoraError('IS_A_DIRECTORY', `Cannot write "${doraPath}": it is a mount point`);
+    const status = await this.#writes.write(resolved, doraPath, body, options);
+    return toFileStatus(doraPath, resolved.mount.path, status);
+  }
+
+  async mkdir(path: string, options: CallOptions = {}): Promise<void> {
+    const doraPath = normalizeDoraPath(path);
+    const resolved = await this.#o.mounts.resolve(doraPath);
+    await resolved.ufs.mkdir(resolved.path, options);
+    this.#o.metadata.invalidate(doraPath);
+  }
+
+  /** Deletes a file, an empty directory, or with `recursive` a whole tree. Idempotent for a missing file. */
+  async delete(path: string, options: CallOptions & { recursive?: boolean } = {}): Promise<void> {
+    const doraPath = normalizeDoraPath(path);
+    const resolved = await this.#o.mounts.resolve(doraPath);
+    if (resolved.path === '') throw new DoraError('FAILED_PRECONDITION', `Cannot delete "${doraPath}": it is a mount point; unmount it instead`);
+    await this.#writes.delete(resolved, doraPath, options);
+  }
+
+  async rename(from: string, to: string, options: CallOptions = {}): Promise<void> {
+    const source = await this.#o.mounts.resolve(normalizeDoraPath(from));
+    const target = await this.#o.mounts.resolve(normalizeDoraPath(to));
+    await this.#writes.rename(source, target, { from: normalizeDoraPath(from), to: normalizeDoraPath(to), ...options });
+  }
+
+  /** Forgets cached metadata of the path and everything below it, so the store is asked again. */
+  async invalidate(path: string): Promise<number> {
+    return this.#o.metadata.invalidate(normalizeDoraPath(path));
+  }
+
+  /** Drops cached pages of a file, or of every file below a directory. Returns pages dropped. */
+  async free(path: string, options: CallOptions = {}): Promise<number> {
+    const { resolved, status } = await this.#status(path, options);
+    if (status.kind === 'file') return this.#o.cache.invalidate(resolved.ufs.uri + resolved.path);
+    let pages = 0;
+    for await (const entry of resolved.ufs.list(resolved.path, { recursive: true, signal: options.signal })) {
+      pages += await this.#o.cache.invalidate(resolved.ufs.uri + entry.path);
+    }
+    return pages;
+  }
+
+  /** The status of a path: from the metadata cache while fresh, else from the store. */
+  async #status(path: string, options: CallOptions): Promise<{ resolved: Resolved; status: UfsStatus; doraPath: string }> {
+    const doraPath = normalizeDoraPath(path);
+    const resolved = await this.#o.mounts.resolve(doraPath);
+    const cached = this.#o.metadata.status(doraPath, this.#syncMs(resolved));
+    if (cached !== undefined) {
+      if ('status' in cached) return { resolved, status: cached.status, doraPath };
+      return this.#missing(resolved, doraPath);
+    }
+    let status: UfsStatus;
+    try {
+      status = await resolved.ufs.stat(resolved.path, options);
+    } catch (error) {
+      if (!isDoraError(error, 'NOT_FOUND')) throw error;
+      this.#o.metadata.setStatus(doraPath, { missing: true });
+      return this.#missing(resolved, doraPath);
+    }
+    const previous = this.#o.metadata.lastKnown(doraPath);
+    if (previous !== undefined && previous.kind === 'file' && previous.version !== status.version) {
+      await this.#o.cache.invalidate(resolved.ufs.uri + resolved.path, status.version); // the old version's pages are garbage now
+    }
+    this.#o.metadata.setStatus(doraPath, { status });
+    return { resolved, status, doraPath };
+  }
+
+  /** A path the store lacks is still a directory when mounts lie below it (e.g. '/a' for a mount at '/a/b'). */
+  #missing(resolved: Resolved, doraPath: string): { resolved: Resolved; status: UfsStatus; doraPath: string } {
+    if (this.#o.mounts.list().some((m) => m.path !== doraPath && isUnder(m.path, doraPath))) {
+      return { resolved, status: { path: resolved.path, kind: 'directory', size: 0, mtimeMs: 0, version: '' }, doraPath };
+    }
+    throw new DoraError('NOT_FOUND', `Cannot stat "${doraPath}": no such file or directory`);
+  }
+
+  #syncMs(resolved: Resolved): number {
+    return resolved.mount.syncIntervalMs ?? this.#o.defaultSyncMs;
+  }
+
+  #cachedFile(resolved: Resolved, status: UfsStatus): CachedFile {
+    return { fileId: resolved.ufs.uri + resolved.path, version: status.version, size: status.size };
+  }
+
+  /** Fetches page ranges of exactly this version; a changed file aborts the read and is re-checked next time. */
+  #fetcher(resolved: Resolved, status: UfsStatus, doraPath: string): PageFetcher {
+    return async ({ offset, length }) => {
+      try {
+        const { stream } = await resolved.ufs.read(resolved.path, { offset, length, expectVersion: status.version });
+        return await readAll(stream);
+      } catch (error) {
+        if (!isDoraError(error, 'FAILED_PRECONDITION') && !isDoraError(error, 'NOT_FOUND')) throw error;
+        this.#o.metadata.forgetFile(doraPath);
+        throw new DoraError('ABORTED', `Cannot read "${doraPath}" at offset ${offset}: the file changed in the store while it was read`, { cause: error, retryable: true });
+      }
+    };
+  }
+}
