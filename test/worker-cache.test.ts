@@ -107,6 +107,30 @@ describe('a worker caching an S3 store', () => {
     assert.ok((await api.read('/s3/changing.bin')).equals(second));
   });
 
+  it('cuts a read short, never mixing versions, when the file changes in the store mid-read', async () => {
+    const old = Buffer.alloc(40 * MiB, 'o');
+    await bucket.write('midread.bin', old);
+    const res = await fetch(`${dora.workerUrl}/v1/read?${new URLSearchParams({ path: '/s3/midread.bin' })}`);
+    assert.equal(res.status, 200);
+    const reader = (res.body ?? assert.fail('no body')).getReader();
+    const first = await reader.read();
+    await bucket.write('midread.bin', Buffer.alloc(40 * MiB, 'n'));
+    let received = first.value?.length ?? 0;
+    let sawNew = (first.value ?? new Uint8Array()).includes(0x6e);
+    const failed = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return false;
+        received += value.length;
+        sawNew ||= value.includes(0x6e);
+      }
+    })().catch(() => true);
+    assert.equal(sawNew, false, 'no byte of the new version was served');
+    assert.ok(failed && received < old.length, `the read was cut short (${received} of ${old.length} bytes)`);
+    await new Promise((r) => setTimeout(r, 350));
+    assert.ok((await api.read('/s3/midread.bin', { offset: 39 * MiB, length: 10 })).equals(Buffer.alloc(10, 'n')), 'the next read sees the new version');
+  });
+
   it('fetches each page of a cold 64 MiB file once for 50 concurrent readers', async () => {
     const data = randomBytes(64 * MiB);
     await bucket.write('hot.bin', data);

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { isDoraError } from '../common/errors.js';
 import { CacheManager, type CachedFile, type CacheEvent, type PageFetcher } from './cache-manager.js';
 import { MemoryPageStore } from './memory-page-store.js';
+import type { PageKey, PageStore } from './page-store.js';
 
 const PAGE = 4096;
 
@@ -90,6 +91,27 @@ describe('CacheManager', () => {
     assert.ok((await collect(cache.read(file, fetch, { offset: 0, length: file.size }))).equals(data));
     assert.ok((await collect(cache.read(file, fetch, { offset: 0, length: file.size }))).equals(data));
     assert.ok(fetched.length <= 8, `at most one fetch per page per read, not ${fetched.length}`);
+  });
+
+  it('reads from the store when the page store is slower than its timeout (a failing cache disk)', async () => {
+    const { data, fetch, file } = source(2 * PAGE);
+    const memory = new MemoryPageStore({ capacityBytes: 64 * PAGE });
+    const slowDisk: PageStore = {
+      name: 'slow-disk',
+      capacityBytes: memory.capacityBytes,
+      get: async (key: PageKey) => new Promise<Buffer | undefined>((resolve) => setTimeout(() => resolve(memory.get(key)), 2000).unref()),
+      put: (key, data) => memory.put(key, data),
+      has: (key) => memory.has(key),
+      delete: (key) => memory.delete(key),
+      deleteFile: (fileId, options) => memory.deleteFile(fileId, options),
+      stats: () => memory.stats(),
+      close: () => memory.close(),
+    };
+    const cache = new CacheManager({ store: slowDisk, pageSize: PAGE, readAheadPages: 0, storeTimeoutMs: 50 });
+    await collect(cache.read(file, fetch, { offset: 0, length: file.size }));
+    const started = Date.now();
+    assert.ok((await collect(cache.read(file, fetch, { offset: 0, length: file.size }))).equals(data));
+    assert.ok(Date.now() - started < 1000, 'did not wait for the slow page store');
   });
 
   it('passes a failed fetch to every waiting reader and caches nothing of it', async () => {

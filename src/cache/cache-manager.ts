@@ -26,6 +26,8 @@ export interface CacheManagerOptions {
   /** Most read-ahead fetches in flight at once, across all files. */
   readonly maxReadAheadFetches?: number;
   readonly observe?: (event: CacheEvent) => void;
+  /** A page lookup slower than this (a failing cache disk) counts as a miss; default 5 s. */
+  readonly storeTimeoutMs?: number;
 }
 
 /** How many recent readers' positions are remembered to tell sequential from random access. */
@@ -81,7 +83,7 @@ export class CacheManager {
       this.#unstored.delete(id); // fetched ahead, but the store could not keep it: hand it over once
       return unstored;
     }
-    const cached = await this.#options.store.get(key).catch(() => undefined);
+    const cached = await this.#lookup(key);
     if (cached !== undefined) {
       this.#options.observe?.({ kind: 'hit', bytes: cached.length });
       return cached;
@@ -130,10 +132,12 @@ export class CacheManager {
       if (!kept) this.#keepUnstored(id, data);
       return data;
     });
-    const shared = stored.finally(() => this.#inflight.delete(id));
-    this.#inflight.set(id, shared);
-    shared.catch(() => undefined); // each caller handles the failure it awaits
-    return work; // the caller need not wait for the page to be stored
+    // Waiters get the bytes as soon as they arrive; the entry stays until the page is stored,
+    // so nobody fetches it again in between. A slow store never holds a reader up.
+    this.#inflight.set(id, work);
+    work.catch(() => undefined); // each caller handles the failure it awaits
+    void stored.catch(() => undefined).finally(() => this.#inflight.delete(id));
+    return work;
   }
 
   #readAhead(file: CachedFile, fetch: PageFetcher, from: number, through: number): void {
@@ -150,6 +154,20 @@ export class CacheManager {
         .finally(() => (this.#readAheadInFlight -= 1));
     }
     if (started > 0) this.#options.observe?.({ kind: 'readahead', pages: started });
+  }
+
+  /** A page from the store, or undefined on a miss, a failure, or a store slower than `storeTimeoutMs`. */
+  async #lookup(key: PageKey): Promise<Buffer | undefined> {
+    const limit = this.#options.storeTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), limit);
+    });
+    try {
+      return await Promise.race([this.#options.store.get(key).catch(() => undefined), slow]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Holds a few pages the store refused, so read-ahead is not wasted when the store is full. */

@@ -23,9 +23,9 @@ export const mountCommands: CommandModule = {
       .argument('<path>', 'dora path of the mount point, e.g. /sales')
       .argument('<uri>', 'store URI, e.g. s3://bucket/sales/ or file:///srv/data')
       .option('--read-only', 'refuse writes through this mount')
-      .option('--write-type <type>', 'CACHE_THROUGH (default), THROUGH or ASYNC_THROUGH')
+      .option('--write-type <type>', 'CACHE_THROUGH (default) or THROUGH')
       .option('--option <key=value>', 'a store option (endpoint, region, pathStyle, …); repeatable', collectOption, {})
-      .option('--credentials <name>', 'credentials kept outside the mount table, by name')
+      .option('--credentials <name>', 'credentials kept outside the mount table, by name (DORA_CREDENTIALS_<NAME>_ACCESS_KEY_ID / _SECRET_ACCESS_KEY where dora runs)')
       .option('--sync-interval <duration>', 'how long cached metadata is trusted: 30s, -1 (never re-check), 0 (always)')
       .option('--json', 'print the new mount as JSON')
       .action(async (path: string, uri: string, options: AddOptions) => {

@@ -138,4 +138,4 @@ export type DoraConfig = ConfigTree<typeof CONFIG_KEYS>;
  * any other `DORA_*` variable that names no key is reported as a likely typo.
  */
 export const NON_CONFIG_ENV_VARS: readonly string[] = ['DORA_ADDRESS', 'DORA_CONFIG'];
-export const NON_CONFIG_ENV_PREFIXES: readonly string[] = ['DORA_TEST_'];
+export const NON_CONFIG_ENV_PREFIXES: readonly string[] = ['DORA_TEST_', 'DORA_CREDENTIALS_'];

@@ -13,6 +13,13 @@ export interface TierFigures {
   readonly misses?: number;
 }
 
+export interface CacheTotals {
+  readonly hits: number;
+  readonly misses: number;
+  readonly bytesFromCache: number;
+  readonly bytesFromStore: number;
+}
+
 /**
  * The worker's Prometheus series: page cache hits and misses, bytes served from cache and from
  * the store, store requests by operation and outcome with latency, and each tier's pages, bytes
@@ -27,6 +34,7 @@ export class WorkerMetrics {
   readonly #ufsLatency;
   readonly #ufsBytes;
   readonly #fallbacks;
+  readonly #totals = { hits: 0, misses: 0, bytesFromCache: 0, bytesFromStore: 0 };
 
   constructor(tiers: () => readonly TierFigures[], registry: MetricsRegistry = new MetricsRegistry()) {
     this.registry = registry;
@@ -47,15 +55,24 @@ export class WorkerMetrics {
     registry.gauge('dora_cache_tier_misses_total', 'Page misses, by tier.', ['tier'], each((t) => t.misses));
   }
 
+  /** Totals since start, for the cache summary. */
+  totals(): CacheTotals {
+    return { ...this.#totals };
+  }
+
   /** For CacheManager's `observe`. */
   onCache(event: CacheEvent): void {
     if (event.kind === 'hit') {
       this.#pages.inc({ result: 'hit' });
       this.#bytes.inc({ source: 'cache' }, event.bytes);
+      this.#totals.hits += 1;
+      this.#totals.bytesFromCache += event.bytes;
     } else if (event.kind === 'miss') {
       this.#pages.inc({ result: 'miss' });
+      this.#totals.misses += 1;
     } else if (event.kind === 'fetch') {
       this.#bytes.inc({ source: 'store' }, event.bytes);
+      this.#totals.bytesFromStore += event.bytes;
     } else {
       this.#readAhead.inc(event.pages);
     }

@@ -15,6 +15,8 @@ export interface EmbeddedOptions {
   config?: DoraConfig;
   dataDir?: string;
   flags?: Record<string, string>;
+  /** Resolves a mount's credentials name to store options (see conf/credentials-from-env.ts). */
+  resolveCredentials?: (name: string) => Record<string, string>;
 }
 
 export interface Embedded {
@@ -41,6 +43,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const metrics = new WorkerMetrics(() => tiers.of?.cacheSummary().tiers ?? []);
   const mounts = await MountTable.open(new FileMountStore(config.mountTable.file || join(dataDir, 'mounts.json')), {
     registry: createDefaultUfsRegistry(policies.tuning),
+    ...(options.resolveCredentials === undefined ? {} : { resolveCredentials: options.resolveCredentials }),
     decorate: (ufs) => resilientUfs(ufs, policies, { observe: (event) => metrics.onUfsCall(event) }),
   });
   if (!mounts.list().some((m) => m.path === '/')) {

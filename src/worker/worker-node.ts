@@ -6,7 +6,7 @@ import type { PageStore } from '../cache/page-store.js';
 import { TieredPageStore } from '../cache/tiered-page-store.js';
 import type { DoraConfig } from '../conf/config-keys.js';
 import { JsonServer } from '../http/json-server.js';
-import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { WorkerMetrics, type CacheTotals } from '../metrics/worker-metrics.js';
 import type { MountTable } from '../mount/mount-table.js';
 import { MetadataCache } from './metadata-cache.js';
 import { addWorkerRoutes } from './worker-routes.js';
@@ -21,7 +21,7 @@ export interface WorkerNode {
   stop(): Promise<void>;
 }
 
-export interface CacheSummary {
+export interface CacheSummary extends CacheTotals {
   readonly pageSize: number;
   readonly tiers: ReturnType<TieredPageStore['tierStats']>;
   readonly pages: number;
@@ -52,7 +52,14 @@ export async function startWorkerNode(config: DoraConfig, deps: { mounts: MountT
   });
   const cacheSummary = (): CacheSummary => {
     const stats = store.stats();
-    return { pageSize: config.cache.pageSize, tiers: store.tierStats(), pages: stats.pages, bytes: stats.bytes, capacityBytes: stats.capacityBytes };
+    return {
+      pageSize: config.cache.pageSize,
+      tiers: store.tierStats(),
+      pages: stats.pages,
+      bytes: stats.bytes,
+      capacityBytes: stats.capacityBytes,
+      ...metrics.totals(),
+    };
   };
   const server = addWorkerRoutes(new JsonServer(), service, { metrics: metrics.registry, cacheSummary });
   const url = await server.listen(config.worker.port, config.host);
