@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { rejectsWith } from '../testing/assertions.js';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isDoraError, type ErrorCode } from '../common/errors.js';
+import { isDoraError } from '../common/errors.js';
 import { readAll } from '../common/streams.js';
 import { freePort } from '../testing/free-port.js';
 import { startMotoServer } from '../testing/moto-server.js';
@@ -13,14 +14,6 @@ import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { FileMountStore } from './file-mount-store.js';
 import { MountTable } from './mount-table.js';
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode, ...fragments: string[]): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isDoraError(error), String(error));
-    assert.equal(error.code, code, error.message);
-    for (const f of fragments) assert.ok(error.message.includes(f), `${JSON.stringify(error.message)} names ${f}`);
-    return true;
-  });
-}
 
 describe('MountTable', () => {
   let dir: string;

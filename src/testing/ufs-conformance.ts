@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { rejectsWith, sha256 } from './assertions.js';
+import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { isDoraError, type ErrorCode } from '../common/errors.js';
 import { readAll } from '../common/streams.js';
 import type { UfsStatus, UnderFileSystem } from '../ufs/under-file-system.js';
 import { compareKeys, listingKey } from '../ufs/ufs-path.js';
@@ -46,7 +46,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
         const status = await ufs.stat(`sizes/f${size}`);
         assert.equal(status.size, size);
         assert.equal(status.version, written.version);
-        assert.equal(sha(await readAll((await ufs.read(`sizes/f${size}`)).stream)), sha(data), `content of ${size} bytes`);
+        assert.equal(sha256(await readAll((await ufs.read(`sizes/f${size}`)).stream)), sha256(data), `content of ${size} bytes`);
       }
     });
 
@@ -55,7 +55,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       for (const size of [10, fixture.multipartThreshold * 2 + 5]) {
         const data = randomBytes(size);
         await ufs.write(`stream/${size}`, chunked(data, 64 * 1024));
-        assert.equal(sha(await readAll((await ufs.read(`stream/${size}`)).stream)), sha(data));
+        assert.equal(sha256(await readAll((await ufs.read(`stream/${size}`)).stream)), sha256(data));
         assert.equal((await ufs.stat(`stream/${size}`)).size, size);
       }
     });
@@ -236,7 +236,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       await rejectsWith(ufs.stat('mp/file'), 'NOT_FOUND'); // invisible until complete
       const done = await mp.complete('mp/file', uploadId, parts);
       assert.equal(done.size, one.length + two.length);
-      assert.equal(sha(await readAll((await ufs.read('mp/file')).stream)), sha(Buffer.concat([one, two])));
+      assert.equal(sha256(await readAll((await ufs.read('mp/file')).stream)), sha256(Buffer.concat([one, two])));
       const aborted = await mp.create('mp/aborted');
       await mp.uploadPart('mp/aborted', { uploadId: aborted, partNumber: 1 }, two);
       await mp.abort('mp/aborted', aborted);
@@ -262,17 +262,6 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
   });
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<Error & { retryable: boolean }> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isDoraError(error), `expected a DoraError ${code}, got ${String(error)}`);
-    assert.equal(error.code, code, `expected ${code}, got ${error.code}: ${error.message}`);
-    assert.match(error.message, /^Cannot |^Invalid /, 'messages say what was attempted');
-    return error;
-  }
-  assert.fail(`expected ${code}, but the call succeeded`);
-}
 
 async function collect(listing: AsyncIterable<UfsStatus>): Promise<UfsStatus[]> {
   const out: UfsStatus[] = [];
@@ -292,9 +281,6 @@ async function* chunked(data: Buffer, size: number): AsyncGenerator<Uint8Array> 
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
 
-function sha(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
+import { rejectsWith } from '../../testing/assertions.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { isDoraError, type ErrorCode } from '../../common/errors.js';
 import { readAll } from '../../common/streams.js';
 import { startFaultProxy, type FaultProxy } from '../../testing/fault-proxy.js';
 import { startMotoServer } from '../../testing/moto-server.js';
@@ -18,9 +18,6 @@ import { withMetrics, type UfsCallEvent } from './with-metrics.js';
 
 const KiB = 1024;
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  await assert.rejects(promise, (error) => isDoraError(error, code));
-}
 
 /** A store that records its events; `next(op)` resolves with the first event of `op` from now on. */
 function metered(inner: UnderFileSystem): { ufs: UnderFileSystem; events: UfsCallEvent[]; next(op: UfsCallEvent['op']): Promise<UfsCallEvent> } {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { rejectsWith, sha256 } from '../../testing/assertions.js';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -51,18 +52,8 @@ const POLICY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250,
 const isGet = (r: ProxiedRequest): boolean => r.method === 'GET';
 const isPut = (r: ProxiedRequest): boolean => r.method === 'PUT';
 const isListing = (r: ProxiedRequest): boolean => r.method === 'GET' && r.path.includes('list-type=2');
-const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const sha = sha256;
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<Error & { retryable: boolean }> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isDoraError(error), `expected a DoraError ${code}, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}, but the call succeeded`);
-}
 
 async function paths(listing: AsyncIterable<{ path: string }>): Promise<string[]> {
   const out: string[] = [];

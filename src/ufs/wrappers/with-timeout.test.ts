@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { rejectsWith, sha256 } from '../../testing/assertions.js';
+import { randomBytes } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { isDoraError, type ErrorCode } from '../../common/errors.js';
 import { readAll } from '../../common/streams.js';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../../testing/fault-proxy.js';
 import { startMotoServer } from '../../testing/moto-server.js';
@@ -20,18 +20,8 @@ const POLICY: TimeoutPolicy = { callMs: 200, idleMs: 200 };
 
 const isGet = (r: ProxiedRequest): boolean => r.method === 'GET' && !r.path.includes('list-type=2');
 const isListing = (r: ProxiedRequest): boolean => r.method === 'GET' && r.path.includes('list-type=2');
-const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const sha = sha256;
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<Error & { retryable: boolean }> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isDoraError(error), `expected a DoraError ${code}, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}, but the call succeeded`);
-}
 
 /** How long `work` took to settle, in ms, and how. */
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: Promise<T> }> {
