@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { encodePageHeader } from '../src/cache/disk-page-format.js';
 import { DiskPageLayout, encodeGroupMeta } from '../src/cache/disk-page-layout.js';
@@ -46,9 +47,11 @@ function keys(pages: number, pagesPerFile: number): PageKey[] {
   return out;
 }
 
-function heapUsed(): number {
+/** Heap in use after full collections; a turn of the event loop first lets settled promises release what they held. */
+async function heapUsed(): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('Cannot measure heap use: run node with --expose-gc');
+  await nextTurn();
   gc();
   gc();
   return process.memoryUsage().heapUsed;
@@ -56,10 +59,10 @@ function heapUsed(): number {
 
 async function memoryStoreBytesPerPage(pageKeys: PageKey[]): Promise<number> {
   const page = Buffer.alloc(1);
-  const before = heapUsed();
+  const before = await heapUsed();
   const store = new MemoryPageStore({ capacityBytes: pageKeys.length });
   for (const key of pageKeys) await store.put(key, page);
-  const after = heapUsed();
+  const after = await heapUsed();
   if (store.stats().pages !== pageKeys.length) throw new Error(`Cannot measure: ${store.stats().pages} of ${pageKeys.length} pages stored`);
   return (after - before) / pageKeys.length;
 }
@@ -82,29 +85,47 @@ function writePageFiles(dir: string, pageKeys: PageKey[], pageBytes: number): vo
 }
 
 /** Bytes the file system allocates for everything under `dir` (blocks of files and directories). */
-async function allocatedBytes(dir: string): Promise<number> {
+async function allocatedBytes(dir: string, options: { rootOnly?: boolean } = {}): Promise<number> {
   let total = (await lstat(dir)).blocks * 512;
+  if (options.rootOnly === true) return total;
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) total += (await lstat(join(entry.parentPath, entry.name))).blocks * 512;
   return total;
 }
 
-async function diskRun(pageKeys: PageKey[], pageBytes: number, runs: number): Promise<{ restoreMs: number[]; heapPerPage: number; diskPerPage: number }> {
+/** Restores a store of `pageKeys` (1 KiB pages: restore never reads page bytes) `runs` times. */
+async function restoreRuns(pageKeys: PageKey[], runs: number): Promise<{ restoreMs: number[]; heapPerPage: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'dora-index-bench-'));
   try {
-    writePageFiles(dir, pageKeys, pageBytes);
-    const diskPerPage = ((await allocatedBytes(dir)) - pageKeys.length * pageBytes) / pageKeys.length;
+    writePageFiles(dir, pageKeys, 1024);
     const restoreMs: number[] = [];
     let heapPerPage = 0;
     for (let run = 0; run < runs; run++) {
-      const before = heapUsed();
-      const { ms, value: store } = await timeIt(() => DiskPageStore.open({ dir, capacityBytes: 2 ** 50 }));
-      const after = heapUsed();
-      if (store.stats().pages !== pageKeys.length) throw new Error(`Cannot measure: restored ${store.stats().pages} of ${pageKeys.length} pages`);
-      restoreMs.push(ms);
-      heapPerPage = (after - before) / pageKeys.length;
-      await store.close();
+      const measured = await openMeasured(dir, pageKeys.length);
+      restoreMs.push(measured.ms);
+      heapPerPage = measured.heapPerPage;
     }
-    return { restoreMs, heapPerPage, diskPerPage };
+    return { restoreMs, heapPerPage };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function openMeasured(dir: string, pages: number): Promise<{ ms: number; heapPerPage: number }> {
+  const before = await heapUsed();
+  const { ms, value: store } = await timeIt(() => DiskPageStore.open({ dir, capacityBytes: 2 ** 50 }));
+  const after = await heapUsed();
+  if (store.stats().pages !== pages) throw new Error(`Cannot measure: restored ${store.stats().pages} of ${pages} pages`);
+  await store.close();
+  return { ms, heapPerPage: (after - before) / pages };
+}
+
+/** Disk bytes allocated beyond the page data, per page: headers, block rounding, directories, meta files. */
+async function diskOverheadPerPage(pageBytes: number, pagesPerFile: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'dora-overhead-bench-'));
+  try {
+    const pageKeys = keys(100, pagesPerFile);
+    writePageFiles(dir, pageKeys, pageBytes);
+    return ((await allocatedBytes(dir)) - (await allocatedBytes(dir, { rootOnly: true })) - pageKeys.length * pageBytes) / pageKeys.length;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -113,21 +134,30 @@ async function diskRun(pageKeys: PageKey[], pageBytes: number, runs: number): Pr
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   const n = args.pages.toLocaleString('en-US');
-  const rows: string[][] = [];
+  const head = ['pages per file', 'memory store: heap B/page', ...(args.skipDisk ? [] : ['disk store: heap B/page', `restore of ${n} pages: median (min–max)`])];
+  const rows: string[][] = [head];
   for (const perFile of [1, 10, 100]) {
     const pageKeys = keys(args.pages, perFile);
-    const memory = await memoryStoreBytesPerPage(pageKeys);
-    const row = [String(perFile), memory.toFixed(0)];
+    const row = [String(perFile), (await memoryStoreBytesPerPage(pageKeys)).toFixed(0)];
     if (!args.skipDisk) {
-      const disk = await diskRun(pageKeys, 4096, args.runs);
+      const disk = await restoreRuns(pageKeys, args.runs);
       const s = summarize(disk.restoreMs);
-      row.push(disk.heapPerPage.toFixed(0), `${formatMs(s.median)} (${formatMs(s.min)}–${formatMs(s.max)})`, disk.diskPerPage.toFixed(0));
+      row.push(disk.heapPerPage.toFixed(0), `${formatMs(s.median)} (${formatMs(s.min)}–${formatMs(s.max)})`);
     }
     rows.push(row);
   }
-  const head = ['pages per file', 'memory store: heap B/page', ...(args.skipDisk ? [] : ['disk store: heap B/page', `restore of ${n} pages, median (min–max)`, 'disk overhead B/page (4 KiB pages)'])];
-  console.log(`${n} pages; heap after full GCs; ${args.runs} restore runs each\n`);
-  console.log(table([head, ...rows]));
+  console.log(`${n} pages; heap growth after full GCs; ${args.runs} restores each (warm page cache)\n`);
+  console.log(table(rows));
+  if (args.skipDisk) return;
+  const overhead: string[][] = [['page size', 'pages per file', 'disk overhead B/page', 'of the page']];
+  for (const pageBytes of [4096, 1024 * 1024]) {
+    for (const perFile of [1, 10]) {
+      const bytes = await diskOverheadPerPage(pageBytes, perFile);
+      overhead.push([pageBytes === 4096 ? '4 KiB' : '1 MiB', String(perFile), bytes.toFixed(0), `${((100 * bytes) / pageBytes).toFixed(1)} %`]);
+    }
+  }
+  console.log(`\nDisk space allocated beyond page data (blocks of page files, meta files and directories), 100 pages\n`);
+  console.log(table(overhead));
 }
 
 await main();

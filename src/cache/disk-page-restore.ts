@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, rmdirSync, statSync, unlinkSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, rmdirSync, statSync, unlinkSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { throwIfAborted } from '../common/system-errors.js';
@@ -129,11 +129,25 @@ export async function restoreDiskPages(layout: DiskPageLayout, signal?: AbortSig
 function readMeta(layout: DiskPageLayout, path: string, hash: string): GroupMeta | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readSmallFile(path);
   } catch {
     return undefined;
   }
   const meta = decodeGroupMeta(text);
   // A meta file in the wrong directory would serve another file's pages: treat it as missing.
   return meta !== undefined && layout.groupHash(meta.fileId, meta.version) === hash ? meta : undefined;
+}
+
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** A file's text in three system calls (readFileSync takes five: it stats first and reads until an empty read). */
+function readSmallFile(path: string): string {
+  const fd = openSync(path, 'r');
+  let length: number;
+  try {
+    length = readSync(fd, scratch, 0, scratch.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return length < scratch.length ? scratch.toString('utf8', 0, length) : readFileSync(path, 'utf8');
 }

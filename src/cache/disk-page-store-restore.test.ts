@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { encodePageHeader } from './disk-page-format.js';
+import { DiskPageLayout, encodeGroupMeta } from './disk-page-layout.js';
 import { DiskPageStore } from './disk-page-store.js';
 import type { PageKey } from './page-store.js';
 
@@ -21,10 +23,8 @@ describe('DiskPageStore restore', () => {
   it('open() rebuilds the index of 20,000 pages in under 3 s without reading page bytes', async () => {
     const dir = await tempDir();
     const pageBytes = 2048;
-    const writer = await DiskPageStore.open({ dir, capacityBytes: 1 << 30 });
     const keys = Array.from({ length: 20_000 }, (_, i) => key(i % 10, `s3://bucket/datasets/table/part-${Math.floor(i / 10)}.parquet`));
-    await inParallel(keys, 64, (k) => writer.put(k, Buffer.alloc(pageBytes, k.index)));
-    await writer.close();
+    writePageFiles(dir, keys, (k) => Buffer.alloc(pageBytes, k.index));
 
     const readBefore = bytesReadByProcess();
     const start = performance.now();
@@ -139,9 +139,18 @@ function bytesReadByProcess(): number {
   }
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await run(items[next++] as T);
-  }));
+/** Lays out pages as DiskPageStore writes them, synchronously: ten times faster than 20,000 puts. */
+function writePageFiles(dir: string, keys: readonly PageKey[], data: (key: PageKey) => Buffer): void {
+  const layout = new DiskPageLayout(dir);
+  const made = new Set<string>();
+  for (const k of keys) {
+    const groupDir = layout.groupDir(layout.groupHash(k.fileId, k.version));
+    if (!made.has(groupDir)) {
+      mkdirSync(groupDir, { recursive: true });
+      writeFileSync(layout.metaPath(groupDir), encodeGroupMeta(k));
+      made.add(groupDir);
+    }
+    const page = data(k);
+    writeFileSync(layout.pagePath(groupDir, k.index), Buffer.concat([encodePageHeader(page), page]));
+  }
 }

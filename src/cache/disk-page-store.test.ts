@@ -73,6 +73,18 @@ describe('DiskPageStore', () => {
     assert.deepEqual(await listFiles(dir), []);
   });
 
+  it('a page put again after a delete() cancelled its first write is stored', async () => {
+    const dir = await tempDir();
+    const store = await DiskPageStore.open({ dir, capacityBytes: 1 << 20 });
+    const first = store.put(key(0), Buffer.from('page'));
+    await store.delete(key(0));
+    const second = store.put(key(0), Buffer.from('page'));
+    assert.deepEqual([await first, await second], [false, true]);
+    assert.equal((await store.get(key(0)))?.toString(), 'page');
+    await store.close();
+    assert.equal((await listFiles(dir)).filter((f) => f.endsWith('.page')).length, 1);
+  });
+
   it('a put racing an eviction of the same page never loses the newer copy', async () => {
     const dir = await tempDir();
     const store = await DiskPageStore.open({ dir, capacityBytes: 8192 });

@@ -18,9 +18,11 @@ export interface DiskPageStoreOptions {
   /** The directory that holds the pages; created when missing. */
   readonly dir: string;
   /**
-   * The most page data bytes kept. Each page also costs a 16-byte header and its file's
-   * directory entry and block rounding, plus one directory and meta file per (file, version):
-   * small and fixed per page (measured in bench/page-index-bench.ts), so leave a margin below the disk size.
+   * The most page data bytes kept. Headers, directories and meta files are a small fixed overhead
+   * per page on top, so leave a margin below the disk's size. Measured on ext4 (4 KiB blocks,
+   * bench/page-index-bench.ts): a page whose size is a multiple of 4 KiB takes one more block for
+   * its 16-byte header, and each (file, version) a directory and a meta file of a block each —
+   * about 5.3 KiB per page with 10 pages per file (0.5 % of a 1 MiB page), 15 KiB with one.
    */
   readonly capacityBytes: number;
   /** Defaults to least recently used. */
@@ -65,8 +67,11 @@ export class DiskPageStore implements PageStore {
   readonly #index: PageIndex<number>;
   readonly #queue = new KeyedQueue();
   readonly #writes = new Map<string, PendingWrite>();
-  /** Groups (by hash) whose directory and meta file exist. */
-  readonly #readyGroups = new Set<string>();
+  /**
+   * Groups (by hash) whose directory and meta file were made for writes still in flight. A group
+   * with pages in the index has them too; a Set of every group would cost 110 bytes per group.
+   */
+  readonly #preparedGroups = new Set<string>();
   /** Writes in progress per group (by hash): a group's directory is removed only when none are. */
   readonly #groupWriters = new Map<string, number>();
   #spaceWaiters: Array<() => void> = [];
@@ -122,10 +127,7 @@ export class DiskPageStore implements PageStore {
     store.#corruptions += restored.corruptions;
     store.#failures += restored.failures;
     restored.pages.sort((a, b) => a.mtimeMs - b.mtimeMs);
-    for (const page of restored.pages) {
-      store.#index.add(page.key, page.bytes);
-      store.#readyGroups.add(page.hash);
-    }
+    for (const page of restored.pages) store.#index.add(page.key, page.bytes);
     const evicted: Promise<void>[] = [];
     while (store.#index.bytes > store.capacityBytes) evicted.push(store.#evict(store.#index.victim()!));
     await Promise.all(evicted);
@@ -183,7 +185,7 @@ export class DiskPageStore implements PageStore {
     }
     const path = this.pathOf(key);
     const pending = this.#writes.get(path);
-    if (pending !== undefined) return pending.done;
+    if (pending !== undefined && !pending.cancelled) return pending.done; // a cancelled one removes its file first
     const write: PendingWrite = { key, cancelled: false, done: Promise.resolve(false) };
     this.#writes.set(path, write);
     write.done = this.#write(write, path, data).finally(() => {
@@ -252,7 +254,7 @@ export class DiskPageStore implements PageStore {
     try {
       if (!(await this.#reserve(data.length))) return false;
       reserved = data.length;
-      if (!this.#readyGroups.has(hash)) await this.#queue.run(hash, () => this.#prepareGroup(hash, key));
+      if (!this.#groupReady(hash, key)) await this.#queue.run(hash, () => this.#prepareGroup(hash, key));
       return await this.#queue.run(path, async () => {
         if (write.cancelled || this.#closed) return false;
         await writeFileAtomically(path, [encodePageHeader(data), data]);
@@ -300,27 +302,36 @@ export class DiskPageStore implements PageStore {
   }
 
   async #prepareGroup(hash: string, key: PageKey): Promise<void> {
-    if (this.#readyGroups.has(hash)) return;
+    if (this.#groupReady(hash, key)) return;
     const dir = this.#layout.groupDir(hash);
     await mkdir(dir, { recursive: true });
     await writeFileAtomically(this.#layout.metaPath(dir), [Buffer.from(encodeGroupMeta(key))]);
-    this.#readyGroups.add(hash);
+    this.#preparedGroups.add(hash);
+  }
+
+  #groupReady(hash: string, key: PageKey): boolean {
+    return this.#index.hasGroup(key.fileId, key.version) || this.#preparedGroups.has(hash);
   }
 
   #leaveGroup(hash: string, key: PageKey): void {
     const writers = (this.#groupWriters.get(hash) ?? 1) - 1;
-    if (writers > 0) this.#groupWriters.set(hash, writers);
-    else this.#groupWriters.delete(hash);
+    if (writers > 0) {
+      this.#groupWriters.set(hash, writers);
+      return;
+    }
+    this.#groupWriters.delete(hash);
+    this.#preparedGroups.delete(hash); // from now on the index says whether the directory exists
     this.#removeGroupIfEmpty(hash, key);
   }
 
   /** Removes a (file, version)'s directory once it has no pages and no writes in flight. */
   #removeGroupIfEmpty(hash: string, key: PageKey): void {
     if (this.#index.hasGroup(key.fileId, key.version) || this.#groupWriters.has(hash) || this.#closed) return;
-    if (!this.#readyGroups.delete(hash)) return;
+    this.#preparedGroups.delete(hash);
     const dir = this.#layout.groupDir(hash);
     // Queued under the group, so a later write's prepareGroup recreates the directory after this.
-    void this.#queue.run(hash, () => rm(dir, { recursive: true, force: true })).catch((error: unknown) => this.#fail(error, `Cannot remove "${dir}"`));
+    // A directory left behind (on a failing disk) is removed by the next restore.
+    void this.#queue.run(hash, () => rm(dir, { recursive: true, force: true })).catch(() => undefined);
   }
 
   /** Drops a page from the index now; its file goes through the path's queue. */

@@ -15,8 +15,8 @@ export interface PageStore {
    * The page's bytes [offset, offset + length), clamped to the page (an offset at or past its end
    * gives an empty buffer), or undefined on a miss. A page that fails its checksum is dropped and
    * reported as a miss. Counts as a use for eviction. The buffer may share memory with the cache:
-   * callers must not modify it. Rejects with INVALID_ARGUMENT for a negative or fractional offset,
-   * length or page index; never for I/O failures, which are misses.
+   * callers must not modify it. Rejects with INVALID_ARGUMENT for a negative or fractional offset
+   * or length, or a page index out of range; never for I/O failures, which are misses.
    */
   get(key: PageKey, range?: { offset?: number; length?: number }): Promise<Buffer | undefined>;
 
@@ -26,7 +26,7 @@ export interface PageStore {
    * Never throws for those: a cache that cannot cache degrades to a miss. Idempotent: a page's
    * bytes never change for its key, so putting a present page only counts as a use. The store
    * keeps its own copy or file, so the caller may reuse `data` once the promise settles. Rejects
-   * with INVALID_ARGUMENT only for a page index that is not a whole number ≥ 0.
+   * with INVALID_ARGUMENT only for a page index out of its range (see PageKey.index).
    */
   put(key: PageKey, data: Buffer): Promise<boolean>;
 
@@ -59,7 +59,7 @@ export interface PageKey {
   readonly fileId: string;
   /** The file's version (ETag, or mtime+size): pages of different versions never mix. */
   readonly version: string;
-  /** The page's position in the file: a whole number ≥ 0. */
+  /** The page's position in the file: a whole number from 0 to 2³² − 2 (4 PiB of 1 MiB pages). */
   readonly index: number;
 }
 

@@ -77,8 +77,9 @@ export async function startWorkerNode(config: DoraConfig, deps: { mounts: MountT
 }
 
 async function openPageStore(config: DoraConfig, dataDir: string): Promise<TieredPageStore> {
-  const tiers: PageStore[] = [];
-  if (config.cache.memory.capacity > 0) tiers.push(new MemoryPageStore({ capacityBytes: config.cache.memory.capacity, name: 'memory' }));
+  // The memory tier is always the front tier (a 0-byte one keeps nothing), so each page goes to
+  // memory and to exactly one disk.
+  const tiers: PageStore[] = [new MemoryPageStore({ capacityBytes: config.cache.memory.capacity, name: 'memory' })];
   if (config.cache.disk.capacity > 0) {
     const dirs = config.cache.disk.dirs.length > 0 ? config.cache.disk.dirs : [join(dataDir, 'cache')];
     for (const [i, dir] of dirs.entries()) {
