@@ -85,6 +85,18 @@ describe('CacheManager', () => {
     assert.deepEqual(rnd.fetched, [7, 2, 19, 11]);
   });
 
+  it('keeps read-ahead work per page constant, so a long read of a cached file stays linear', async () => {
+    const pages = 20_000;
+    const data = randomBytes(pages * 16);
+    const fetch: PageFetcher = async ({ offset, length }) => Buffer.from(data.subarray(offset, offset + length));
+    const file: CachedFile = { fileId: 'long', version: 'v', size: data.length };
+    const cache = new CacheManager({ store: new MemoryPageStore({ capacityBytes: 2 * data.length }), pageSize: 16, readAheadPages: 8 });
+    await collect(cache.read(file, fetch, { offset: 0, length: file.size }));
+    const started = performance.now();
+    assert.ok((await collect(cache.read(file, fetch, { offset: 0, length: file.size }))).equals(data));
+    assert.ok(performance.now() - started < 4000, `a cached read of ${pages} pages took ${Math.round(performance.now() - started)} ms`);
+  });
+
   it('still serves pages when the page store cannot keep them', async () => {
     const { data, fetch, fetched, file } = source(4 * PAGE);
     const cache = manager({ capacity: PAGE - 1 }); // no page fits

@@ -23,7 +23,7 @@ export interface CacheManagerOptions {
   readonly pageSize: number;
   /** Pages fetched ahead of a sequential reader; 0 turns read-ahead off. */
   readonly readAheadPages: number;
-  /** Most read-ahead fetches in flight at once, across all files. */
+  /** Most read-ahead fetches in flight at once, across all files; default 8. */
   readonly maxReadAheadFetches?: number;
   readonly observe?: (event: CacheEvent) => void;
   /** A page lookup slower than this (a failing cache disk) counts as a miss; default 5 s. */
@@ -64,7 +64,10 @@ export class CacheManager {
     const sequential = last > first || this.#lastEnd.get(file.fileId) === range.offset;
     this.#remember(file.fileId, end);
     for (let index = first; index <= last; index++) {
-      if (sequential) this.#readAhead(file, fetch, index + 1, last + this.#options.readAheadPages);
+      // A window of pages ahead of the one being served (never a rescan of the whole rest: that
+      // made a long read quadratic): within the request, and past its end by readAheadPages.
+      const window = Math.max(this.#options.readAheadPages, 1);
+      if (sequential) this.#readAhead(file, fetch, index + 1, Math.min(last + this.#options.readAheadPages, index + window));
       const page = await this.page(file, index, fetch);
       const from = index === first ? range.offset - index * this.pageSize : 0;
       const to = index === last ? end - index * this.pageSize : page.length;

@@ -100,6 +100,14 @@ export const CONFIG_KEYS = {
     unit: 'pages',
     description: 'Pages fetched ahead of a sequential reader; random readers get none.',
   },
+  'cache.readAheadConcurrency': {
+    type: 'int',
+    default: 16,
+    min: 1,
+    max: 256,
+    unit: 'fetches',
+    description: 'Most read-ahead page fetches from stores in flight at once, across all readers.',
+  },
   'metadata.syncInterval': {
     type: 'duration',
     default: 30 * SECOND,

@@ -62,17 +62,37 @@ export class JsonServer {
 
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(raw.url ?? '/', 'http://localhost');
-    const controller = new AbortController();
+    // The abort signal is made only for routes that ask for it: most small requests never do.
+    let controller: AbortController | undefined;
+    let gone = false;
     res.on('close', () => {
-      if (!res.writableFinished) controller.abort(new DoraError('CANCELLED', 'The client went away'));
+      if (res.writableFinished) return;
+      gone = true;
+      controller?.abort(new DoraError('CANCELLED', 'The client went away'));
     });
+    const signal = (): AbortSignal => {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (gone) controller.abort(new DoraError('CANCELLED', 'The client went away'));
+      }
+      return controller.signal;
+    };
     try {
       const route = this.#routes.get(`${raw.method ?? 'GET'} ${url.pathname}`);
       if (route === undefined) {
         const known = [...this.#routes.keys()].some((k) => k.endsWith(` ${url.pathname}`));
         throw new DoraError(known ? 'INVALID_ARGUMENT' : 'NOT_FOUND', `Cannot ${raw.method} ${url.pathname}: ${known ? 'method not allowed' : 'no such endpoint'}`);
       }
-      const result = await route({ method: raw.method ?? 'GET', path: url.pathname, query: url.searchParams, raw, signal: controller.signal }, res);
+      const request: HttpRequest = {
+        method: raw.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        raw,
+        get signal() {
+          return signal();
+        },
+      };
+      const result = await route(request, res);
       if (res.headersSent) return;
       if (result === undefined) res.writeHead(204).end();
       else sendJson(res, 200, result);

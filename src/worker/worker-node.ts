@@ -41,6 +41,7 @@ export async function startWorkerNode(config: DoraConfig, deps: { mounts: MountT
     store,
     pageSize: config.cache.pageSize,
     readAheadPages: config.cache.readAheadPages,
+    maxReadAheadFetches: config.cache.readAheadConcurrency,
     observe: (event) => metrics.onCache(event),
   });
   const service = new WorkerService({

@@ -21,6 +21,8 @@ export interface WorkerServiceOptions {
   readonly spoolDir: string;
 }
 
+export type RangeRead = { readonly status: FileStatus; readonly length: number } & ({ readonly bytes: Buffer } | { readonly stream: Readable });
+
 export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
@@ -55,15 +57,27 @@ export class WorkerService {
     });
   }
 
-  /** Opens a range of a file; the stream fails with ABORTED if the file changes in the store meanwhile. */
-  async read(path: string, options: CallOptions & { offset?: number | undefined; length?: number | undefined } = {}): Promise<{ stream: Readable; status: FileStatus; length: number }> {
+  /**
+   * Opens a range of a file: the bytes themselves when the range lies within one page, else a
+   * stream, which fails with ABORTED if the file changes in the store meanwhile.
+   */
+  async read(path: string, options: CallOptions & { offset?: number | undefined; length?: number | undefined } = {}): Promise<RangeRead> {
     const { resolved, status, doraPath } = await this.#status(path, options);
     const attempt = `Cannot read "${doraPath}"`;
     if (status.kind === 'directory') throw new DoraError('IS_A_DIRECTORY', `${attempt}: it is a directory`);
     const [start, end] = byteRange(status.size, options, attempt);
     const file = this.#cachedFile(resolved, status);
-    const stream = Readable.from(this.#o.cache.read(file, this.#fetcher(resolved, status, doraPath), { offset: start, length: end - start }), { objectMode: false });
-    return { stream, status: toFileStatus(doraPath, resolved.mount.path, status), length: end - start };
+    const fetch = this.#fetcher(resolved, status, doraPath);
+    const fileStatus = toFileStatus(doraPath, resolved.mount.path, status);
+    const pageSize = this.#o.cache.pageSize;
+    if (end > start && Math.floor(start / pageSize) === Math.floor((end - 1) / pageSize)) {
+      // Within one page (small random reads): the bytes at once, without a stream's overhead.
+      const index = Math.floor(start / pageSize);
+      const page = await this.#o.cache.page(file, index, fetch);
+      return { bytes: page.subarray(start - index * pageSize, end - index * pageSize), status: fileStatus, length: end - start };
+    }
+    const stream = Readable.from(this.#o.cache.read(file, fetch, { offset: start, length: end - start }), { objectMode: false });
+    return { stream, status: fileStatus, length: end - start };
   }
 
   async write(path: string, body: AsyncIterable<Uint8Array>, options: CallOptions & WriteOptions = {}): Promise<FileStatus> {
