@@ -102,7 +102,7 @@ export const CONFIG_KEYS = {
   },
   'cache.readAheadConcurrency': {
     type: 'int',
-    default: 16,
+    default: 8,
     min: 1,
     max: 256,
     unit: 'fetches',
