@@ -272,7 +272,17 @@ async function streamAll(ufs: UnderFileSystem, path: string): Promise<Buffer> {
 
 async function findFiles(dir: string, suffix: string): Promise<string[]> {
   const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+  // The worker may evict (and remove directories) while we walk: try again on a vanished one.
+  let entries;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      entries = await readdir(dir, { withFileTypes: true, recursive: true });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw error;
+    }
+  }
+  for (const entry of entries) {
     if (entry.isFile() && entry.name.endsWith(suffix)) out.push(join(entry.parentPath, entry.name));
   }
   return out;
@@ -280,6 +290,6 @@ async function findFiles(dir: string, suffix: string): Promise<string[]> {
 
 async function diskBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const file of await findFiles(dir, '.page')) total += (await stat(file)).size;
+  for (const file of await findFiles(dir, '.page')) total += (await stat(file).catch(() => ({ size: 0 }))).size; // evicted meanwhile
   return total;
 }

@@ -34,7 +34,7 @@ export const startCommand: CommandModule = {
       .option('--web-port <port>', 'coordinator REST API port, 0 for a free one (default 19999)')
       .option('--worker-port <port>', 'worker API port, 0 for a free one (default 29999)')
       .option('--s3-port <port>', 'S3 API port, 0 for a free one (default 29998)')
-      .option('--ready-file <file>', 'once serving, write {"web","worker"} URLs as JSON to this file')
+      .option('--ready-file <file>', 'once serving, write {"web","worker","s3"} URLs as JSON to this file')
       .option('--set <key=value...>', 'set any configuration key, e.g. --set cache.memory.capacity=1GiB')
       .action(async (options: StartOptions) => {
         const flags: Record<string, string> = {};
@@ -49,7 +49,7 @@ export const startCommand: CommandModule = {
         }
         const config = await context.config(flags);
         const dora = await startEmbedded({ config, resolveCredentials: credentialsFromEnv(process.env) });
-        const endpoints = { web: dora.coordinatorUrl, worker: dora.workerUrl };
+        const endpoints = { web: dora.coordinatorUrl, worker: dora.workerUrl, s3: dora.s3Url };
         if (options.readyFile !== undefined) {
           const temp = `${options.readyFile}.${process.pid}.tmp`;
           await writeFile(temp, `${JSON.stringify(endpoints)}\n`);
@@ -62,6 +62,7 @@ export const startCommand: CommandModule = {
             'dora is running',
             `  coordinator  ${dora.coordinatorUrl}   (REST API, /metrics)`,
             `  worker       ${dora.workerUrl}   (data API, /metrics)`,
+            `  S3 API       ${dora.s3Url}   (path-style; buckets are top-level directories)`,
             `  /            ${root}`,
             '',
             'Try, in another terminal:',

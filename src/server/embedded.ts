@@ -6,6 +6,7 @@ import { startCoordinatorNode } from '../coordinator/coordinator-node.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { FileMountStore } from '../mount/file-mount-store.js';
 import { MountTable } from '../mount/mount-table.js';
+import { S3Server } from '../s3/s3-server.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { resilientUfs, ufsPolicies } from '../ufs/wrappers/resilient-ufs.js';
 import { startWorkerNode, type WorkerNode } from '../worker/worker-node.js';
@@ -23,13 +24,15 @@ export interface Embedded {
   readonly config: DoraConfig;
   readonly coordinatorUrl: string;
   readonly workerUrl: string;
+  /** The S3-compatible API. */
+  readonly s3Url: string;
   readonly worker: WorkerNode;
   readonly mounts: MountTable;
   stop(): Promise<void>;
 }
 
 /**
- * `dora start`: a coordinator and one worker in one process, sharing one mount table, with the
+ * `dora start`: a coordinator and one worker (with its S3 API) in one process, sharing one mount table, with the
  * root '/' mounted on `<dataDir>/root` when nothing is mounted there yet.
  */
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embedded> {
@@ -53,6 +56,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
   const node = await startWorkerNode(config, { mounts, metrics });
   tiers.of = node;
+  const s3 = new S3Server({ worker: node.service, region: 'us-east-1' });
+  const s3Url = await s3.listen(config.s3.port, config.host);
   const coordinator = await startCoordinatorNode(config, {
     mounts,
     workers: { workers: () => [{ id: 'worker-0', address: node.url }] },
@@ -61,10 +66,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     config,
     coordinatorUrl: coordinator.url,
     workerUrl: node.url,
+    s3Url,
     worker: node,
     mounts,
     async stop() {
       await coordinator.stop();
+      await s3.close();
       await node.stop();
       await mounts.close();
     },

@@ -1,0 +1,25 @@
+import type { WorkerService } from '../worker/worker-service.js';
+
+/** What S3 handlers work with: the namespace as the worker serves it. */
+export interface S3Context {
+  readonly worker: WorkerService;
+  /** The region clients are told (GetBucketLocation, x-amz-bucket-region). */
+  readonly region: string;
+}
+
+export const OWNER = { ID: 'dora', DisplayName: 'dora' } as const;
+
+/** `Thu, 01 Jan 2026 00:00:00 GMT`, as HTTP dates are written. */
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+/** `2026-01-01T00:00:00.000Z`, as S3 XML dates are written. */
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** An object's ETag as S3 sends it: quoted. */
+export function quotedEtag(version: string): string {
+  return `"${version}"`;
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/bucket-handlers.js';
+import { listObjects } from './handlers/list-objects.js';
+import { getObject } from './handlers/object-read.js';
+import { deleteObject, putObject } from './handlers/object-write.js';
+import type { S3Context } from './s3-context.js';
+import { S3Error, toS3Error } from './s3-error.js';
+import { parseS3Target, type S3Request } from './s3-request.js';
+import { sendS3Error } from './s3-response.js';
+
+type Handler = (req: S3Request, res: ServerResponse, ctx: S3Context) => Promise<void>;
+
+export interface S3ServerOptions {
+  /** Accept anonymous requests from other hosts too (by default only loopback clients may). */
+  readonly allowAnonymousRemote?: boolean;
+}
+
+/** Most bytes of request headers (S3 allows 8 KiB of user metadata; the rest is headroom). */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The S3-compatible API, path-style (`/bucket/key`), over the dora namespace: bucket = a
+ * top-level directory. Every response carries a request id; every failure is the XML error S3
+ * sends, from the one table in s3-error.ts.
+ */
+export class S3Server {
+  readonly #server: Server;
+  readonly #ctx: S3Context;
+  readonly #options: S3ServerOptions;
+
+  constructor(ctx: S3Context, options: S3ServerOptions = {}) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 30_000;
+  }
+
+  async listen(port: number, host: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const { address, port: bound, family } = this.#server.address() as AddressInfo;
+    return `http://${family === 'IPv6' ? `[${address}]` : address}:${bound}`;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+      setTimeout(() => this.#server.closeAllConnections(), 2000).unref();
+    });
+  }
+
+  async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('server', 'dora');
+    const method = raw.method ?? 'GET';
+    const resource = (raw.url ?? '/').split('?')[0] ?? '/';
+    try {
+      if (!this.#options.allowAnonymousRemote && !isLoopback(raw.socket.remoteAddress)) {
+        throw new S3Error('AccessDenied', 403, 'Anonymous access is allowed from this host only; configure credentials to serve others');
+      }
+      const target = parseS3Target(raw.url ?? '/');
+      const req: S3Request = { method, ...target, headers: raw.headers, raw, requestId };
+      const handler = route(req);
+      if (handler === undefined) throw new S3Error('NotImplemented', 501, 'A header or query you provided implies functionality that is not implemented');
+      await handler(req, res, this.#ctx);
+    } catch (error) {
+      raw.resume(); // drain an unread body so the connection can be reused
+      sendS3Error(res, toS3Error(error), { method, resource, requestId });
+    }
+  }
+}
+
+/** Picks the operation from the method, whether there is a bucket and a key, and the subresource. */
+function route(req: S3Request): Handler | undefined {
+  const sub = (name: string): boolean => req.query.has(name);
+  if (req.bucket === '') return req.method === 'GET' ? listBuckets : undefined;
+  if (req.key === '') {
+    switch (req.method) {
+      case 'GET':
+        if (sub('location')) return getBucketLocation;
+        if (['tagging', 'versions', 'uploads', 'acl', 'policy', 'cors', 'lifecycle', 'versioning'].some(sub)) return undefined;
+        return listObjects;
+      case 'HEAD':
+        return headBucket;
+      case 'PUT':
+        return [...req.query.keys()].length === 0 ? createBucket : undefined;
+      case 'DELETE':
+        return [...req.query.keys()].length === 0 ? deleteBucket : undefined;
+      default:
+        return undefined;
+    }
+  }
+  // Parameters that leave the operation plain: overrides, presigning, and the SDKs' own `x-id`.
+  const plain = ![...req.query.keys()].some((k) => !k.startsWith('response-') && k !== 'versionId' && k !== 'x-id' && !/^x-amz-/i.test(k));
+  if (!plain) return undefined;
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      return getObject;
+    case 'PUT':
+      return req.headers['x-amz-copy-source'] === undefined ? putObject : undefined;
+    case 'DELETE':
+      return deleteObject;
+    default:
+      return undefined;
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
