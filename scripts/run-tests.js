@@ -23,7 +23,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.DORA_TEST_CONCURRENCY ?? '2';
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', '--test-reporter=spec', ...files], {
+const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   // The SDK's notice that its 2027 releases need Node 22 says nothing about these tests.
   env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -234,11 +234,13 @@ describe('a worker restarted on the same data directory', () => {
     const data = randomBytes(4 * MiB);
     const store = await createDefaultUfsRegistry().create('s3://keep/', s3Options(moto));
     await store.write('kept.bin', data);
+    let dora: Embedded | undefined;
     try {
-      let dora = await startEmbedded({ dataDir, flags: { ...flags, 'metadata.syncInterval': '1h' } });
+      dora = await startEmbedded({ dataDir, flags: { ...flags, 'metadata.syncInterval': '1h' } });
       await dora.mounts.add({ path: '/k', uri: 's3://keep/', options: { ...s3Options(moto), endpoint: proxy.url } });
       assert.equal(sha(await new Api(dora.workerUrl).read('/k/kept.bin')), sha(data));
       await dora.stop();
+      dora = undefined;
 
       const pageGets = (): number => proxy.log.filter((r) => r.method === 'GET' && r.path.startsWith('/keep/kept.bin')).length;
       const before = pageGets();
@@ -255,7 +257,9 @@ describe('a worker restarted on the same data directory', () => {
       assert.equal(sha(await api.read('/k/kept.bin')), sha(data), 'the corrupt page was not served');
       assert.equal(pageGets(), before + 1, 'exactly the corrupt page was fetched again');
       await dora.stop();
+      dora = undefined;
     } finally {
+      await dora?.stop();
       await store.close();
       await proxy.stop();
       await moto.stop();

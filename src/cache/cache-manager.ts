@@ -45,6 +45,8 @@ export class CacheManager {
   readonly #inflight = new Map<string, Promise<Buffer>>();
   readonly #lastEnd = new Map<string, number>();
   readonly #unstored = new Map<string, Buffer>();
+  /** Pages handed to the page store and not yet stored: `flush` waits for them. */
+  readonly #storing = new Set<Promise<unknown>>();
   #readAheadInFlight = 0;
 
   constructor(options: CacheManagerOptions) {
@@ -94,6 +96,11 @@ export class CacheManager {
     return this.#fetchOnce(file, key, id, fetch);
   }
 
+  /** Waits until every fetched page has been handed to (and accepted or refused by) the page store. */
+  async flush(): Promise<void> {
+    while (this.#storing.size > 0) await Promise.all([...this.#storing]);
+  }
+
   /** Caches a page the caller already has (bytes just written to the store). Returns false if not kept. */
   async store(file: CachedFile, index: number, data: Buffer): Promise<boolean> {
     return this.#options.store.put({ fileId: file.fileId, version: file.version, index }, data).catch(() => false);
@@ -139,7 +146,11 @@ export class CacheManager {
     // so nobody fetches it again in between. A slow store never holds a reader up.
     this.#inflight.set(id, work);
     work.catch(() => undefined); // each caller handles the failure it awaits
-    void stored.catch(() => undefined).finally(() => this.#inflight.delete(id));
+    const settled = stored.catch(() => undefined).finally(() => {
+      this.#inflight.delete(id);
+      this.#storing.delete(settled);
+    });
+    this.#storing.add(settled);
     return work;
   }
 

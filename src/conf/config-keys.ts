@@ -120,6 +120,17 @@ export const CONFIG_KEYS = {
   'worker.port': { ...PORT, default: 29999, description: 'Port of the worker data service; 0 picks a free port.' },
   's3.port': { ...PORT, default: 29998, description: 'Port of the S3-compatible gateway; 0 picks a free port.' },
 
+  's3.credentialsFile': {
+    type: 'string',
+    default: '',
+    description: 'YAML or JSON file of S3 access keys (key: { secret, buckets? }); empty means anonymous requests.',
+  },
+  's3.allowAnonymousRemote': {
+    type: 'bool',
+    default: false,
+    description: 'Without S3 credentials, also serve anonymous requests from other hosts (by default loopback only).',
+  },
+
   'log.level': {
     type: 'enum',
     values: ['trace', 'debug', 'info', 'warn', 'error'],

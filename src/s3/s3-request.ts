@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { RequestPayload } from './auth/request-payload.js';
 import { S3Error } from './s3-error.js';
 
 /** A request to the S3 API, path-style: `/bucket/key…?query`. */
@@ -12,6 +13,10 @@ export interface S3Request {
   readonly headers: IncomingMessage['headers'];
   readonly raw: IncomingMessage;
   readonly requestId: string;
+  /** Who signed the request; undefined for an anonymous one. */
+  readonly accessKeyId: string | undefined;
+  /** How the body must be read (see auth/open-payload-body.ts). */
+  readonly payload: RequestPayload;
 }
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

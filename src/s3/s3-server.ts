@@ -5,6 +5,10 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets 
 import { listObjects } from './handlers/list-objects.js';
 import { getObject } from './handlers/object-read.js';
 import { deleteObject, putObject } from './handlers/object-write.js';
+import { acceptAnonymousRequest } from './auth/anonymous-policy.js';
+import type { RequestPayload } from './auth/request-payload.js';
+import type { CredentialStore } from './auth/s3-credentials.js';
+import { verifyRequest } from './auth/sigv4-verifier.js';
 import type { S3Context } from './s3-context.js';
 import { S3Error, toS3Error } from './s3-error.js';
 import { parseS3Target, type S3Request } from './s3-request.js';
@@ -13,7 +17,9 @@ import { sendS3Error } from './s3-response.js';
 type Handler = (req: S3Request, res: ServerResponse, ctx: S3Context) => Promise<void>;
 
 export interface S3ServerOptions {
-  /** Accept anonymous requests from other hosts too (by default only loopback clients may). */
+  /** Access keys and what they may do; none configured means anonymous requests. */
+  readonly credentials?: CredentialStore;
+  /** Without credentials, accept anonymous requests from other hosts too (by default only loopback clients may). */
   readonly allowAnonymousRemote?: boolean;
 }
 
@@ -57,6 +63,10 @@ export class S3Server {
     });
   }
 
+  #authenticate(raw: IncomingMessage, method: string, bucket: string): { accessKeyId: string | undefined; payload: RequestPayload } {
+    return authenticateRequest(raw, method, bucket, this.#options);
+  }
+
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
@@ -65,11 +75,9 @@ export class S3Server {
     const method = raw.method ?? 'GET';
     const resource = (raw.url ?? '/').split('?')[0] ?? '/';
     try {
-      if (!this.#options.allowAnonymousRemote && !isLoopback(raw.socket.remoteAddress)) {
-        throw new S3Error('AccessDenied', 403, 'Anonymous access is allowed from this host only; configure credentials to serve others');
-      }
       const target = parseS3Target(raw.url ?? '/');
-      const req: S3Request = { method, ...target, headers: raw.headers, raw, requestId };
+      const { accessKeyId, payload } = this.#authenticate(raw, method, target.bucket);
+      const req: S3Request = { method, ...target, headers: raw.headers, raw, requestId, accessKeyId, payload };
       const handler = route(req);
       if (handler === undefined) throw new S3Error('NotImplemented', 501, 'A header or query you provided implies functionality that is not implemented');
       await handler(req, res, this.#ctx);
@@ -78,6 +86,26 @@ export class S3Server {
       sendS3Error(res, toS3Error(error), { method, resource, requestId });
     }
   }
+}
+
+/** Checks the signature (or the anonymous policy) and the key's access to the bucket. */
+function authenticateRequest(
+  raw: IncomingMessage,
+  method: string,
+  bucket: string,
+  options: S3ServerOptions,
+): { accessKeyId: string | undefined; payload: RequestPayload } {
+  const url = raw.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q + 1);
+  const credentials = options.credentials;
+  if (credentials === undefined || credentials.size === 0) {
+    return acceptAnonymousRequest({ query, headers: raw.headersDistinct }, raw.socket.remoteAddress, { allowAnonymousRemote: options.allowAnonymousRemote === true });
+  }
+  const verified = verifyRequest({ method, path, query, headers: raw.headersDistinct }, credentials, { now: new Date() });
+  credentials.authorize(verified.accessKeyId, bucket === '' ? undefined : bucket, method === 'GET' || method === 'HEAD' ? 'read' : 'write');
+  return verified;
 }
 
 /** Picks the operation from the method, whether there is a bucket and a key, and the subresource. */
@@ -116,7 +144,3 @@ function route(req: S3Request): Handler | undefined {
   }
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}

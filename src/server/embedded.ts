@@ -6,6 +6,7 @@ import { startCoordinatorNode } from '../coordinator/coordinator-node.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { FileMountStore } from '../mount/file-mount-store.js';
 import { MountTable } from '../mount/mount-table.js';
+import { loadS3Credentials } from '../s3/load-credentials.js';
 import { S3Server } from '../s3/s3-server.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { resilientUfs, ufsPolicies } from '../ufs/wrappers/resilient-ufs.js';
@@ -56,7 +57,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
   const node = await startWorkerNode(config, { mounts, metrics });
   tiers.of = node;
-  const s3 = new S3Server({ worker: node.service, region: 'us-east-1' });
+  const credentials = await loadS3Credentials(config.s3.credentialsFile);
+  const s3 = new S3Server(
+    { worker: node.service, region: 'us-east-1' },
+    { allowAnonymousRemote: config.s3.allowAnonymousRemote, ...(credentials === undefined ? {} : { credentials }) },
+  );
   const s3Url = await s3.listen(config.s3.port, config.host);
   const coordinator = await startCoordinatorNode(config, {
     mounts,

@@ -72,6 +72,7 @@ export async function startWorkerNode(config: DoraConfig, deps: { mounts: MountT
     cacheSummary,
     async stop() {
       await server.close();
+      await cache.flush(); // pages fetched but not yet on disk would be lost to the next start
       await store.close();
     },
   };

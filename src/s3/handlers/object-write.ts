@@ -4,26 +4,25 @@ import { isDoraError } from '../../common/errors.js';
 import { quotedEtag, type S3Context } from '../s3-context.js';
 import { S3Error } from '../s3-error.js';
 import { header, objectPath, type S3Request } from '../s3-request.js';
+import { openPayloadBody } from '../auth/open-payload-body.js';
 import { requireBucket } from './bucket-handlers.js';
 
 /** S3's largest object. */
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 
 /**
- * PutObject: streams the body to the worker (never held whole), checking Content-MD5 and a signed
- * x-amz-content-sha256 before the object becomes visible: a mismatch fails the write, so no
- * partial or wrong object is ever stored. A key ending in '/' with no body creates a directory.
+ * PutObject: streams the body to the worker (never held whole), checking Content-MD5, a signed
+ * x-amz-content-sha256, or an aws-chunked body's signatures and checksums before the object becomes
+ * visible: a mismatch fails the write, so no partial or wrong object is ever stored. A key ending in
+ * '/' with no body creates a directory.
  */
 export async function putObject(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
   const path = objectPath(req.bucket, req.key);
-  const sha256Header = header(req, 'x-amz-content-sha256');
-  if (sha256Header?.startsWith('STREAMING-') === true) {
-    throw new S3Error('NotImplemented', 501, 'aws-chunked uploads are not supported yet; send the body plainly (e.g. requestChecksumCalculation: WHEN_REQUIRED, or --no-sign-request)');
-  }
-  const lengthHeader = req.headers['content-length'];
-  if (lengthHeader === undefined) throw new S3Error('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
-  const size = Number(lengthHeader);
+  const streaming = 'decodedContentLength' in req.payload ? req.payload.decodedContentLength : undefined;
+  const lengthHeader = header(req, 'content-length');
+  if (streaming === undefined && lengthHeader === undefined) throw new S3Error('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
+  const size = streaming ?? Number(lengthHeader);
   if (!Number.isSafeInteger(size) || size < 0) throw new S3Error('InvalidArgument', 400, 'Content-Length must be a whole number', { ArgumentName: 'Content-Length' });
   if (size > MAX_OBJECT_BYTES) throw new S3Error('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed object size.');
   if (req.key.endsWith('/') && size === 0) {
@@ -34,19 +33,16 @@ export async function putObject(req: S3Request, res: ServerResponse, ctx: S3Cont
   const expectedMd5 = header(req, 'content-md5');
   if (expectedMd5 !== undefined && Buffer.from(expectedMd5, 'base64').length !== 16) throw new S3Error('InvalidDigest', 400, 'The Content-MD5 you specified was invalid.');
   const md5 = createHash('md5');
-  const sha = sha256Header !== undefined && /^[0-9a-f]{64}$/.test(sha256Header) ? createHash('sha256') : undefined;
+  // Signatures, sha256 and aws-chunked framing are checked by the payload reader; Content-MD5 here.
+  const body = openPayloadBody(req.raw as AsyncIterable<Uint8Array>, req.payload, streaming === undefined ? { contentLength: size } : {});
   async function* verified(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of req.raw as AsyncIterable<Buffer>) {
+    for await (const chunk of body) {
       md5.update(chunk);
-      sha?.update(chunk);
       yield chunk;
     }
     // Before the last byte is acknowledged, so a failed check leaves nothing in the store.
     if (expectedMd5 !== undefined && md5.copy().digest('base64') !== expectedMd5) {
       throw new S3Error('BadDigest', 400, 'The Content-MD5 you specified did not match what we received.');
-    }
-    if (sha !== undefined && sha.digest('hex') !== sha256Header) {
-      throw new S3Error('XAmzContentSHA256Mismatch', 400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.');
     }
   }
   try {
