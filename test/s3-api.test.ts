@@ -20,22 +20,13 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
+import { s3Rejects } from './s3-assertions.js';
 
 const run = promisify(execFile);
 
-/** Expects an SDK call to fail with this S3 error code and HTTP status. */
-async function s3Rejects(promise: Promise<unknown>, code: string, status: number): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof S3ServiceException, String(e));
-    assert.equal(e.$metadata.httpStatusCode, status, `${e.name}: ${e.message}`);
-    if (code !== '') assert.equal(e.name, code);
-    return true;
-  });
-}
 
 /** A raw request, for what clients would never send. */
 function raw(base: string, path: string, options: { method: string; headers?: Record<string, string>; body?: Buffer }): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {

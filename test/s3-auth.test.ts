@@ -7,20 +7,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
+import { s3Rejects } from './s3-assertions.js';
 
 const run = promisify(execFile);
 
-async function s3Rejects(promise: Promise<unknown>, code: string, status: number): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof S3ServiceException, String(e));
-    assert.equal(e.$metadata.httpStatusCode, status, `${e.name}: ${e.message}`);
-    if (code !== '') assert.equal(e.name, code);
-    return true;
-  });
-}
 
 describe('the S3 API with credentials configured', () => {
   let dataDir: string;
