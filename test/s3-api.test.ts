@@ -12,6 +12,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -157,6 +158,21 @@ describe('the S3 API', () => {
     assert.match(encoded.body, /<Key>other\/with%20space%2Bplus.txt<\/Key>/);
   });
 
+  it('deletes many objects at once, verbose and quiet, reporting keys it cannot delete', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'bulk' }));
+    const keys = Array.from({ length: 30 }, (_, i) => `d/${i}.txt`);
+    await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({ Bucket: 'bulk', Key, Body: Key }))));
+    const verbose = await s3.send(new DeleteObjectsCommand({ Bucket: 'bulk', Delete: { Objects: [...keys.slice(0, 10), 'missing.txt', 'a//b'].map((Key) => ({ Key })) } }));
+    assert.equal(verbose.Deleted?.length, 11);
+    assert.deepEqual(verbose.Errors?.map((e) => [e.Key, e.Code]), [['a//b', 'InvalidArgument']]);
+    const quiet = await s3.send(new DeleteObjectsCommand({ Bucket: 'bulk', Delete: { Quiet: true, Objects: keys.slice(10).map((Key) => ({ Key })) } }));
+    assert.equal(quiet.Deleted, undefined);
+    await s3.send(new DeleteBucketCommand({ Bucket: 'bulk' }));
+    const malformed = await raw(dora.s3Url, '/many?delete', { method: 'POST', body: Buffer.from('<Delete><Object>') });
+    assert.equal(malformed.status, 400);
+    assert.match(malformed.body, /<Code>MalformedXML<\/Code>/);
+  });
+
   it('refuses keys that would leave their bucket, bad digests and short bodies, writing nothing', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'safe' }));
     for (const key of ['../escape', 'a/../../b', 'a//b', './x', '%2e%2e/x']) {
@@ -191,6 +207,9 @@ describe('the S3 API', () => {
     assert.match(stdout, /5242880 cli.bin/);
     await aws('s3', 'cp', 's3://clitest/in/cli.bin', `${file}.back`);
     assert.equal(sha256(await readFile(`${file}.back`)), sha256(data));
+    await aws('s3', 'cp', file, 's3://clitest/in/copy2.bin');
+    await aws('s3', 'rm', '--recursive', 's3://clitest/in/');
+    await aws('s3', 'cp', file, 's3://clitest/in/cli.bin');
     const script = [
       'import boto3, sys',
       'from botocore import UNSIGNED',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/bucket-handlers.js';
+import { deleteObjects } from './handlers/delete-objects.js';
 import { listObjects } from './handlers/list-objects.js';
 import { getObject } from './handlers/object-read.js';
 import { deleteObject, putObject } from './handlers/object-write.js';
@@ -124,6 +125,8 @@ function route(req: S3Request): Handler | undefined {
         return [...req.query.keys()].length === 0 ? createBucket : undefined;
       case 'DELETE':
         return [...req.query.keys()].length === 0 ? deleteBucket : undefined;
+      case 'POST':
+        return sub('delete') ? deleteObjects : undefined;
       default:
         return undefined;
     }

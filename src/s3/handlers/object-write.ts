@@ -59,17 +59,21 @@ export async function putObject(req: S3Request, res: ServerResponse, ctx: S3Cont
 /** DeleteObject: idempotent; a key naming a directory with content is left alone, as S3 would find no such object. */
 export async function deleteObject(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
-  const path = objectPath(req.bucket, req.key);
+  await deleteKey(ctx, req.bucket, req.key, objectPath(req.bucket, req.key));
+  res.writeHead(204).end();
+}
+
+/** Deletes one key (a file, or an empty directory for a key ending in '/'); nothing there is success. */
+export async function deleteKey(ctx: S3Context, bucket: string, key: string, path: string): Promise<void> {
   try {
     const status = await ctx.worker.stat(path);
-    if (status.kind === 'file' || req.key.endsWith('/')) {
+    if (status.kind === 'file' || key.endsWith('/')) {
       await ctx.worker.delete(path);
-      await pruneEmptyParents(ctx, path, `/${req.bucket}`);
+      await pruneEmptyParents(ctx, path, `/${bucket}`);
     }
   } catch (error) {
     if (!isDoraError(error, 'NOT_FOUND') && !isDoraError(error, 'DIRECTORY_NOT_EMPTY') && !isDoraError(error, 'NOT_A_DIRECTORY')) throw error;
   }
-  res.writeHead(204).end();
 }
 
 /**
