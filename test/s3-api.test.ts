@@ -18,6 +18,7 @@ import {
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -158,13 +159,19 @@ describe('the S3 API', () => {
     assert.match(encoded.body, /<Key>other\/with%20space%2Bplus.txt<\/Key>/);
   });
 
-  it('deletes many objects at once, verbose and quiet, reporting keys it cannot delete', async () => {
+  it('lists versions as an unversioned bucket does and deletes many objects at once, reporting keys it cannot delete', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'bulk' }));
     const keys = Array.from({ length: 30 }, (_, i) => `d/${i}.txt`);
     await Promise.all(keys.map((Key) => s3.send(new PutObjectCommand({ Bucket: 'bulk', Key, Body: Key }))));
     const verbose = await s3.send(new DeleteObjectsCommand({ Bucket: 'bulk', Delete: { Objects: [...keys.slice(0, 10), 'missing.txt', 'a//b'].map((Key) => ({ Key })) } }));
     assert.equal(verbose.Deleted?.length, 11);
     assert.deepEqual(verbose.Errors?.map((e) => [e.Key, e.Code]), [['a//b', 'InvalidArgument']]);
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'bulk', MaxKeys: 5 }));
+    assert.equal(versions.Versions?.length, 5);
+    assert.ok(versions.Versions?.every((v) => v.VersionId === 'null' && v.IsLatest === true));
+    assert.equal(versions.IsTruncated, true);
+    const rest = await s3.send(new ListObjectVersionsCommand({ Bucket: 'bulk', KeyMarker: versions.NextKeyMarker }));
+    assert.equal(rest.Versions?.length, 15);
     const quiet = await s3.send(new DeleteObjectsCommand({ Bucket: 'bulk', Delete: { Quiet: true, Objects: keys.slice(10).map((Key) => ({ Key })) } }));
     assert.equal(quiet.Deleted, undefined);
     await s3.send(new DeleteBucketCommand({ Bucket: 'bulk' }));

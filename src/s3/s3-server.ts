@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/bucket-handlers.js';
 import { deleteObjects } from './handlers/delete-objects.js';
+import { listObjectVersions } from './handlers/list-object-versions.js';
 import { listObjects } from './handlers/list-objects.js';
 import { getObject } from './handlers/object-read.js';
 import { deleteObject, putObject } from './handlers/object-write.js';
@@ -117,7 +118,8 @@ function route(req: S3Request): Handler | undefined {
     switch (req.method) {
       case 'GET':
         if (sub('location')) return getBucketLocation;
-        if (['tagging', 'versions', 'uploads', 'acl', 'policy', 'cors', 'lifecycle', 'versioning'].some(sub)) return undefined;
+        if (sub('versions')) return listObjectVersions;
+        if (['tagging', 'uploads', 'acl', 'policy', 'cors', 'lifecycle', 'versioning'].some(sub)) return undefined;
         return listObjects;
       case 'HEAD':
         return headBucket;

@@ -9,7 +9,7 @@ import { sendXml } from '../s3-response.js';
 import { S3_NAMESPACE, toXml } from '../s3-xml.js';
 import { requireBucket } from './bucket-handlers.js';
 
-interface Listed {
+export interface Listed {
   contents: FileStatus[];
   prefixes: string[];
   /** Key (or common prefix) to continue after, when truncated. */
@@ -84,7 +84,7 @@ export async function listObjects(req: S3Request, res: ServerResponse, ctx: S3Co
 }
 
 /** Gathers up to maxKeys keys and common prefixes after `after`, paging through the worker. */
-async function collect(ctx: S3Context, bucket: string, q: { prefix: string; delimiter: string; after: string; maxKeys: number }): Promise<Listed> {
+export async function collect(ctx: S3Context, bucket: string, q: { prefix: string; delimiter: string; after: string; maxKeys: number }): Promise<Listed> {
   const dirKey = q.prefix.slice(0, q.prefix.lastIndexOf('/') + 1); // the directory the prefix points into
   const dir = dirKey === '' ? `/${bucket}` : `/${bucket}/${dirKey.slice(0, -1)}`;
   const recursive = q.delimiter === '';
@@ -126,7 +126,7 @@ function lastKey(listed: Listed): string {
   return compareKeys(fileKey, prefix) > 0 ? fileKey : prefix;
 }
 
-function parseMaxKeys(value: string | null): number {
+export function parseMaxKeys(value: string | null): number {
   if (value === null) return 1000;
   if (!/^\d+$/.test(value)) throw new S3Error('InvalidArgument', 400, 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: value });
   return Math.min(Number(value), 1000);
