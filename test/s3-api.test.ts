@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
@@ -178,6 +179,22 @@ describe('the S3 API', () => {
     const malformed = await raw(dora.s3Url, '/many?delete', { method: 'POST', body: Buffer.from('<Delete><Object>') });
     assert.equal(malformed.status, 400);
     assert.match(malformed.body, /<Code>MalformedXML<\/Code>/);
+  });
+
+  it('copies objects within and across buckets, honouring copy-source conditions', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'copysrc' }));
+    await s3.send(new CreateBucketCommand({ Bucket: 'copydst' }));
+    const data = randomBytes(2 * 1024 * 1024 + 3);
+    await s3.send(new PutObjectCommand({ Bucket: 'copysrc', Key: 'a/source.bin', Body: data }));
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: 'copydst', Key: 'b/copy.bin', CopySource: 'copysrc/a/source.bin' }));
+    assert.ok(copied.CopyObjectResult?.ETag !== undefined);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'copydst', Key: 'b/copy.bin' }));
+    assert.equal(sha256(await got.Body?.transformToByteArray() ?? new Uint8Array()), sha256(data));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'copysrc', Key: 'a/source.bin' }));
+    await s3Rejects(s3.send(new CopyObjectCommand({ Bucket: 'copydst', Key: 'c', CopySource: 'copysrc/a/source.bin', CopySourceIfNoneMatch: head.ETag })), 'PreconditionFailed', 412);
+    await s3Rejects(s3.send(new CopyObjectCommand({ Bucket: 'copydst', Key: 'c', CopySource: 'copysrc/a/missing' })), 'NoSuchKey', 404);
+    await s3Rejects(s3.send(new CopyObjectCommand({ Bucket: 'copysrc', Key: 'a/source.bin', CopySource: 'copysrc/a/source.bin' })), 'InvalidRequest', 400);
+    await s3.send(new CopyObjectCommand({ Bucket: 'copysrc', Key: 'a/source.bin', CopySource: 'copysrc/a/source.bin', MetadataDirective: 'REPLACE' }));
   });
 
   it('refuses keys that would leave their bucket, bad digests and short bodies, writing nothing', async () => {

@@ -1,10 +1,13 @@
 import type { WorkerService } from '../worker/worker-service.js';
+import type { CredentialStore } from './auth/s3-credentials.js';
 
 /** What S3 handlers work with: the namespace as the worker serves it. */
 export interface S3Context {
   readonly worker: WorkerService;
   /** The region clients are told (GetBucketLocation, x-amz-bucket-region). */
   readonly region: string;
+  /** The access keys, when configured (copies check read access to their source bucket). */
+  readonly credentials?: CredentialStore;
 }
 
 export const OWNER = { ID: 'dora', DisplayName: 'dora' } as const;

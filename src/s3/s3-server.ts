@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/bucket-handlers.js';
+import { copyObject } from './handlers/copy-object.js';
 import { deleteObjects } from './handlers/delete-objects.js';
 import { listObjectVersions } from './handlers/list-object-versions.js';
 import { listObjects } from './handlers/list-objects.js';
@@ -141,7 +142,7 @@ function route(req: S3Request): Handler | undefined {
     case 'HEAD':
       return getObject;
     case 'PUT':
-      return req.headers['x-amz-copy-source'] === undefined ? putObject : undefined;
+      return req.headers['x-amz-copy-source'] === undefined ? putObject : copyObject;
     case 'DELETE':
       return deleteObject;
     default:

@@ -59,7 +59,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   tiers.of = node;
   const credentials = await loadS3Credentials(config.s3.credentialsFile);
   const s3 = new S3Server(
-    { worker: node.service, region: 'us-east-1' },
+    { worker: node.service, region: 'us-east-1', ...(credentials === undefined ? {} : { credentials }) },
     { allowAnonymousRemote: config.s3.allowAnonymousRemote, ...(credentials === undefined ? {} : { credentials }) },
   );
   const s3Url = await s3.listen(config.s3.port, config.host);

@@ -78,7 +78,7 @@ function checkConditions(req: S3Request, status: FileStatus, etag: string): bool
   const modifiedSince = Date.parse(req.headers['if-modified-since'] ?? '');
   const unmodifiedSince = Date.parse(req.headers['if-unmodified-since'] ?? '');
   const mtime = Math.floor(status.mtimeMs / 1000) * 1000; // HTTP dates have whole seconds
-  const matches = (header: string): boolean => header.split(',').some((t) => t.trim() === '*' || t.trim() === etag || `"${t.trim()}"` === etag);
+  const matches = (header: string): boolean => etagMatches(header, etag);
   if (ifMatch !== undefined && !matches(ifMatch)) throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
   if (ifMatch === undefined && !Number.isNaN(unmodifiedSince) && mtime > unmodifiedSince) {
     throw new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Unmodified-Since' });
@@ -104,4 +104,12 @@ export function parseRange(header: string | undefined, size: number): [number, n
   const end = last === '' ? size : Math.min(size, Number(last) + 1);
   if (end <= start) return undefined; // last < first: invalid, ignored as S3 does
   return [start, end];
+}
+
+/** Whether an If-Match style header (a list of ETags, quoted or not, or `*`) names `etag` (quoted). */
+export function etagMatches(header: string, etag: string): boolean {
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || `"${tag}"` === etag;
+  });
 }
