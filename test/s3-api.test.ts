@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
@@ -20,9 +23,13 @@ import {
   ListBucketsCommand,
   ListObjectsCommand,
   ListObjectVersionsCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
@@ -197,6 +204,36 @@ describe('the S3 API', () => {
     await s3.send(new CopyObjectCommand({ Bucket: 'copysrc', Key: 'a/source.bin', CopySource: 'copysrc/a/source.bin', MetadataDirective: 'REPLACE' }));
   });
 
+  it('assembles multipart uploads from uploaded and copied parts, and refuses bad part lists', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'multi' }));
+    const one = randomBytes(5 * 1024 * 1024);
+    const two = randomBytes(1234);
+    await s3.send(new PutObjectCommand({ Bucket: 'multi', Key: 'source.bin', Body: two }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'multi', Key: 'big/assembled.bin' }));
+    const p1 = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'big/assembled.bin', UploadId, PartNumber: 1, Body: one }));
+    const p2 = await s3.send(new UploadPartCopyCommand({ Bucket: 'multi', Key: 'big/assembled.bin', UploadId, PartNumber: 2, CopySource: 'multi/source.bin', CopySourceRange: 'bytes=0-1233' }));
+    const listedParts = await s3.send(new ListPartsCommand({ Bucket: 'multi', Key: 'big/assembled.bin', UploadId }));
+    assert.deepEqual(listedParts.Parts?.map((p) => [p.PartNumber, p.Size]), [[1, one.length], [2, two.length]]);
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'multi' }));
+    assert.deepEqual(uploads.Uploads?.map((u) => u.UploadId), [UploadId]);
+    await s3Rejects(s3.send(new HeadObjectCommand({ Bucket: 'multi', Key: 'big/assembled.bin' })), '', 404); // invisible until complete
+    const parts = [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult?.ETag }];
+    await s3Rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'multi', Key: 'big/assembled.bin', UploadId, MultipartUpload: { Parts: [...parts].reverse() } })), 'InvalidPartOrder', 400);
+    await s3Rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'multi', Key: 'big/assembled.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0000"' }] } })), 'InvalidPart', 400);
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'multi', Key: 'big/assembled.bin', UploadId, MultipartUpload: { Parts: parts } }));
+    assert.match(done.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'multi', Key: 'big/assembled.bin' }));
+    assert.equal(sha256(await got.Body?.transformToByteArray() ?? new Uint8Array()), sha256(Buffer.concat([one, two])));
+    await s3Rejects(s3.send(new ListPartsCommand({ Bucket: 'multi', Key: 'big/assembled.bin', UploadId })), 'NoSuchUpload', 404);
+    const small = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'multi', Key: 'small.bin' }));
+    const s1 = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'small.bin', UploadId: small.UploadId, PartNumber: 1, Body: two }));
+    const s2 = await s3.send(new UploadPartCommand({ Bucket: 'multi', Key: 'small.bin', UploadId: small.UploadId, PartNumber: 2, Body: two }));
+    await s3Rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: 'multi', Key: 'small.bin', UploadId: small.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: s1.ETag }, { PartNumber: 2, ETag: s2.ETag }] } })), 'EntityTooSmall', 400);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'multi', Key: 'small.bin', UploadId: small.UploadId }));
+    await s3Rejects(s3.send(new AbortMultipartUploadCommand({ Bucket: 'multi', Key: 'small.bin', UploadId: small.UploadId })), 'NoSuchUpload', 404);
+    await s3Rejects(s3.send(new HeadObjectCommand({ Bucket: 'multi', Key: 'small.bin' })), '', 404);
+  });
+
   it('refuses keys that would leave their bucket, bad digests and short bodies, writing nothing', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'safe' }));
     for (const key of ['../escape', 'a/../../b', 'a//b', './x', '%2e%2e/x']) {
@@ -227,6 +264,13 @@ describe('the S3 API', () => {
     await writeFile(file, data);
     await aws('s3', 'mb', 's3://clitest');
     await aws('s3', 'cp', file, 's3://clitest/in/cli.bin');
+    const big = join(dataDir, 'big.bin');
+    const bigData = randomBytes(200 * 1024 * 1024);
+    await writeFile(big, bigData);
+    await aws('s3', 'cp', big, 's3://clitest/big.bin'); // 8 MiB parts: a 25-part multipart upload
+    await aws('s3', 'cp', 's3://clitest/big.bin', `${big}.back`);
+    assert.equal(sha256(await readFile(`${big}.back`)), sha256(bigData));
+    await aws('s3', 'rm', 's3://clitest/big.bin');
     const { stdout } = await aws('s3', 'ls', 's3://clitest/in/');
     assert.match(stdout, /5242880 cli.bin/);
     await aws('s3', 'cp', 's3://clitest/in/cli.bin', `${file}.back`);

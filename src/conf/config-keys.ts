@@ -131,6 +131,13 @@ export const CONFIG_KEYS = {
     description: 'Without S3 credentials, also serve anonymous requests from other hosts (by default loopback only).',
   },
 
+  's3.multipartMaxAge': {
+    type: 'duration',
+    default: 7 * 24 * 3600 * SECOND,
+    min: 1,
+    description: 'Multipart uploads neither completed nor aborted within this time are removed with their parts.',
+  },
+
   'log.level': {
     type: 'enum',
     values: ['trace', 'debug', 'info', 'warn', 'error'],

@@ -1,5 +1,6 @@
 import type { WorkerService } from '../worker/worker-service.js';
 import type { CredentialStore } from './auth/s3-credentials.js';
+import type { MultipartStore } from './multipart/multipart-store.js';
 
 /** What S3 handlers work with: the namespace as the worker serves it. */
 export interface S3Context {
@@ -8,6 +9,8 @@ export interface S3Context {
   readonly region: string;
   /** The access keys, when configured (copies check read access to their source bucket). */
   readonly credentials?: CredentialStore;
+  /** Where multipart uploads are staged. */
+  readonly multipart?: MultipartStore;
 }
 
 export const OWNER = { ID: 'dora', DisplayName: 'dora' } as const;

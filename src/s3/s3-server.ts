@@ -5,6 +5,14 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets 
 import { copyObject } from './handlers/copy-object.js';
 import { deleteObjects } from './handlers/delete-objects.js';
 import { listObjectVersions } from './handlers/list-object-versions.js';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+} from './handlers/multipart-handlers.js';
 import { listObjects } from './handlers/list-objects.js';
 import { getObject } from './handlers/object-read.js';
 import { deleteObject, putObject } from './handlers/object-write.js';
@@ -120,7 +128,8 @@ function route(req: S3Request): Handler | undefined {
       case 'GET':
         if (sub('location')) return getBucketLocation;
         if (sub('versions')) return listObjectVersions;
-        if (['tagging', 'uploads', 'acl', 'policy', 'cors', 'lifecycle', 'versioning'].some(sub)) return undefined;
+        if (sub('uploads')) return listMultipartUploads;
+        if (['tagging', 'acl', 'policy', 'cors', 'lifecycle', 'versioning'].some(sub)) return undefined;
         return listObjects;
       case 'HEAD':
         return headBucket;
@@ -133,6 +142,14 @@ function route(req: S3Request): Handler | undefined {
       default:
         return undefined;
     }
+  }
+  if (sub('uploads') && req.method === 'POST') return createMultipartUpload;
+  if (sub('uploadId')) {
+    if (req.method === 'PUT' && sub('partNumber')) return uploadPart;
+    if (req.method === 'GET') return listParts;
+    if (req.method === 'POST') return completeMultipartUpload;
+    if (req.method === 'DELETE') return abortMultipartUpload;
+    return undefined;
   }
   // Parameters that leave the operation plain: overrides, presigning, and the SDKs' own `x-id`.
   const plain = ![...req.query.keys()].some((k) => !k.startsWith('response-') && k !== 'versionId' && k !== 'x-id' && !/^x-amz-/i.test(k));

@@ -7,6 +7,7 @@ import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { FileMountStore } from '../mount/file-mount-store.js';
 import { MountTable } from '../mount/mount-table.js';
 import { loadS3Credentials } from '../s3/load-credentials.js';
+import { MultipartStore } from '../s3/multipart/multipart-store.js';
 import { S3Server } from '../s3/s3-server.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { resilientUfs, ufsPolicies } from '../ufs/wrappers/resilient-ufs.js';
@@ -58,8 +59,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const node = await startWorkerNode(config, { mounts, metrics });
   tiers.of = node;
   const credentials = await loadS3Credentials(config.s3.credentialsFile);
+  const multipart = new MultipartStore(join(dataDir, 'multipart'));
+  const sweep = (): void => void multipart.sweep(config.s3.multipartMaxAge).catch(() => undefined);
+  sweep(); // abandoned uploads: at start, then hourly
+  const sweeper = setInterval(sweep, Math.min(config.s3.multipartMaxAge, 3600_000)).unref();
   const s3 = new S3Server(
-    { worker: node.service, region: 'us-east-1', ...(credentials === undefined ? {} : { credentials }) },
+    { worker: node.service, region: 'us-east-1', multipart, ...(credentials === undefined ? {} : { credentials }) },
     { allowAnonymousRemote: config.s3.allowAnonymousRemote, ...(credentials === undefined ? {} : { credentials }) },
   );
   const s3Url = await s3.listen(config.s3.port, config.host);
@@ -75,6 +80,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     worker: node,
     mounts,
     async stop() {
+      clearInterval(sweeper);
       await coordinator.stop();
       await s3.close();
       await node.stop();
