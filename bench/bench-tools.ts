@@ -2,7 +2,8 @@
 // readers in separate processes (curl), Prometheus scraping, RSS sampling and test files.
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { cpus, loadavg, totalmem } from 'node:os';
 
@@ -201,4 +202,22 @@ export function machineLine(): string {
 export function formatBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toPrecision(3)} GiB`;
   return `${(n / 2 ** 20).toPrecision(3)} MiB`;
+}
+
+/** The aws CLI's environment for a test server: its key, empty config and credentials files, no inherited AWS_* settings. */
+export async function awsEnvironment(server: { accessKeyId: string; secretAccessKey: string; region: string }, dir: string): Promise<NodeJS.ProcessEnv> {
+  const config = join(dir, 'aws-config');
+  const credentials = join(dir, 'aws-credentials');
+  await writeFile(config, '');
+  await writeFile(credentials, '');
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  return {
+    ...env,
+    AWS_ACCESS_KEY_ID: server.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+    AWS_DEFAULT_REGION: server.region,
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
 }

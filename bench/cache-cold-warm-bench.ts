@@ -8,7 +8,7 @@
 //        [--window-kib N] [--read-ahead 8[,16,…]] [--set key=value]... [--server swift|moto] [--cpu-prof DIR]
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
 import { startSwiftS3Server } from '../src/testing/swift-s3-server.js';
 import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
 import { formatMs, formatRate, formatRatio, summarize, table, timeIt, type Summary } from './bench-stats.js';
-import { commandVersion, curlGet, httpText, machineLine, metric, positiveInt, runBench, type Cleanup } from './bench-tools.js';
+import { commandVersion, curlGet, httpText, machineLine, metric, positiveInt, runBench, type Cleanup, awsEnvironment } from './bench-tools.js';
 import { startDoraWorkerProcess } from './dora-worker-process.js';
 
 const MiB = 1024 * 1024;
@@ -95,23 +95,6 @@ function countStdout(command: string, args: readonly string[], env: NodeJS.Proce
   });
 }
 
-/** The aws CLI's environment: the server's key, empty config and credentials files. */
-async function awsEnvironment(server: S3ServerHandle, dir: string): Promise<NodeJS.ProcessEnv> {
-  const config = join(dir, 'aws-config');
-  const credentials = join(dir, 'aws-credentials');
-  await writeFile(config, '');
-  await writeFile(credentials, '');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: server.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-    AWS_DEFAULT_REGION: server.region,
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: credentials,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
 
 /** Writes the object straight to the server (not through the proxy), as a multipart upload. */
 async function seed(server: S3ServerHandle, size: number): Promise<void> {

@@ -4,7 +4,7 @@
 //   node dist/bench/ufs-s3-bench.js [--runs N] [--objects N] [--size-mib N]
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
 import { createDefaultUfsRegistry, type UfsRegistry } from '../src/ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
 import { formatMs, formatRate, formatRatio, summarize, table, timeIt, type Summary } from './bench-stats.js';
+import { awsEnvironment } from './bench-tools.js';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'dora-bench';
@@ -89,23 +90,6 @@ function runCounting(command: string, args: readonly string[], options: { env: N
   });
 }
 
-/** The aws CLI's environment: the server's key, no user config or credentials files. */
-async function awsEnvironment(server: S3ServerHandle, dir: string): Promise<NodeJS.ProcessEnv> {
-  const config = join(dir, 'aws-config');
-  const credentials = join(dir, 'aws-credentials');
-  await writeFile(config, '');
-  await writeFile(credentials, '');
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: server.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-    AWS_DEFAULT_REGION: server.region,
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: credentials,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
 
 /** Writes the objects to list and the object to read; returns the big object's ETag. */
 async function seed(bench: Bench, args: BenchArgs): Promise<string> {

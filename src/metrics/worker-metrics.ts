@@ -33,7 +33,6 @@ export class WorkerMetrics {
   readonly #ufsRequests;
   readonly #ufsLatency;
   readonly #ufsBytes;
-  readonly #fallbacks;
   readonly #totals = { hits: 0, misses: 0, bytesFromCache: 0, bytesFromStore: 0 };
 
   constructor(tiers: () => readonly TierFigures[], registry: MetricsRegistry = new MetricsRegistry()) {
@@ -44,7 +43,6 @@ export class WorkerMetrics {
     this.#ufsRequests = registry.counter('dora_ufs_requests_total', 'Calls to under stores, by operation, outcome and scheme.', ['op', 'outcome', 'scheme']);
     this.#ufsLatency = registry.histogram('dora_ufs_request_seconds', 'Latency of calls to under stores.', ['op', 'scheme'], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]);
     this.#ufsBytes = registry.counter('dora_ufs_bytes_read_total', 'Bytes read from under stores.', ['scheme']);
-    this.#fallbacks = registry.counter('dora_client_fallbacks_total', 'Reads served straight from the store because no worker answered.');
     const each = (pick: (t: TierFigures) => number | undefined) => (): Array<[{ tier: string }, number]> =>
       tiers().flatMap((t) => (pick(t) === undefined ? [] : [[{ tier: t.name }, pick(t) ?? 0] as [{ tier: string }, number]]));
     registry.gauge('dora_cache_tier_pages', 'Pages cached, by tier.', ['tier'], each((t) => t.pages));
@@ -89,7 +87,4 @@ export class WorkerMetrics {
     this.#ufsLatency.observe({ op: event.op, scheme }, event.durationMs / 1000);
   }
 
-  onFallback(): void {
-    this.#fallbacks.inc();
-  }
 }

@@ -61,6 +61,7 @@ export class MountTable {
     const path = rethrowAs(attempt, () => normalizeDoraPath(request.path));
     const existing = this.#mounts.find((m) => m.path === path);
     if (existing !== undefined) throw new DoraError('ALREADY_EXISTS', `${attempt}: "${path}" is already a mount point (of "${existing.uri}")`);
+    const syncIntervalMs = parseSyncInterval(request.syncInterval, attempt);
     const mount: MountInfo = {
       path,
       uri: request.uri.trim(),
@@ -68,9 +69,8 @@ export class MountTable {
       writeType: parseWriteType(request.writeType, attempt),
       options: { ...(request.options ?? {}) },
       ...(request.credentials === undefined ? {} : { credentials: request.credentials }),
+      ...(syncIntervalMs === undefined ? {} : { syncIntervalMs }),
     };
-    const syncIntervalMs = parseSyncInterval(request.syncInterval, attempt);
-    if (syncIntervalMs !== undefined) Object.assign(mount, { syncIntervalMs });
     const parent = this.#mounts.find((m) => isUnder(path, m.path));
     if (parent !== undefined) await this.#checkParent(parent, path, attempt, options.signal);
     const ufs = await this.#openStore(mount, attempt);

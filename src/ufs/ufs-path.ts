@@ -36,11 +36,6 @@ export function joinUfsPath(parent: string, child: string): string {
   return `${parent}/${child}`;
 }
 
-/** The parent of a canonical path; the root's parent is the root. */
-export function parentUfsPath(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
 
 /** The last segment of a canonical path. */
 export function baseName(path: string): string {
@@ -64,10 +59,6 @@ export function compareKeys(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** The URI of a path inside a store, for messages: `s3://b/p/` + `k` → `s3://b/p/k`. */
-export function ufsUri(rootUri: string, path: string): string {
-  return rootUri + path;
-}
 
 /**
  * Appended to a directory's path to get the key it sorts by in one-level listings: after every

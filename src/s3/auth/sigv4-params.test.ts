@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { rejectsAuth } from '../../testing/s3-auth-assertions.js';
 import { CredentialStore } from './s3-credentials.js';
-import { isS3AuthError, type S3AuthErrorCode } from './s3-auth-error.js';
 import { verifyRequest, type SigV4Request } from './sigv4-verifier.js';
 
-function rejects(s3Code: S3AuthErrorCode, message?: RegExp): (error: unknown) => boolean {
-  return (error) => {
-    assert.ok(isS3AuthError(error), `expected an S3AuthError, got ${String(error)}`);
-    assert.equal(error.s3Code, s3Code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  };
-}
+const rejects = rejectsAuth;
 
 describe('verifyRequest with malformed authorization', () => {
   const store = CredentialStore.from({ AK: { secret: 'SK' } });

@@ -3,20 +3,14 @@ import { describe, it } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@smithy/core/checksum';
 import type { HttpRequest, QueryParameterBag } from '@smithy/types';
+import { rejectsAuth } from '../../testing/s3-auth-assertions.js';
+import { isS3AuthError } from './s3-auth-error.js';
 import { CredentialStore } from './s3-credentials.js';
-import { isS3AuthError, type S3AuthErrorCode } from './s3-auth-error.js';
 import { verifyRequest, type SigV4Request, type VerifyOptions } from './sigv4-verifier.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-function rejects(s3Code: S3AuthErrorCode, message?: RegExp): (error: unknown) => boolean {
-  return (error) => {
-    assert.ok(isS3AuthError(error), `expected an S3AuthError, got ${String(error)}`);
-    assert.equal(error.s3Code, s3Code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  };
-}
+const rejects = rejectsAuth;
 
 describe('verifyRequest with the examples of the AWS SigV4 documentation', () => {
   const store = CredentialStore.from({ AKIAIOSFODNN7EXAMPLE: { secret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } });
