@@ -55,4 +55,15 @@ export interface WriteOptions extends CallOptions {
   size?: number | undefined;
   /** `CACHE_THROUGH` or `THROUGH`; default the mount's. */
   writeType?: string | undefined;
+  /** Kept with the file where the store can keep it (natively or in a sidecar). */
+  contentType?: string | undefined;
+  /** User metadata, names in lower case. */
+  metadata?: Readonly<Record<string, string>> | undefined;
+  /** Tags for the new file, where the store keeps tags. */
+  tags?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface StatOptions extends CallOptions {
+  /** Also fetch the content type and user metadata (a cached listing entry lacks them). */
+  attributes?: boolean | undefined;
 }

@@ -20,6 +20,12 @@ export interface FileStatus {
   readonly version: string;
   /** The mount point holding the path, e.g. '/sales'. */
   readonly mount: string;
+  /** The content's MD5 (hex), or the store's ETag, where known. */
+  readonly etag?: string;
+  /** The content type the file was written with, where the store keeps it. */
+  readonly contentType?: string;
+  /** User metadata; present when asked for (`stat` with `attributes`), absent in listings. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** A worker as the coordinator lists it. */

@@ -5,7 +5,7 @@ import { normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
-import { DEFAULT_ADDRESS, type CallOptions, type DoraClientOptions, type ListOptions, type ReadOptions, type WriteOptions } from './client-options.js';
+import { DEFAULT_ADDRESS, type CallOptions, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
 import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, WorkerInfo } from './client-types.js';
 import { ClusterView } from './cluster-view.js';
 import { HttpTransport, type Peer } from './http-transport.js';
@@ -68,7 +68,7 @@ export class DoraClient {
   }
 
   /** Status of a file or directory. Throws NOT_FOUND. Falls back to the store. */
-  async stat(path: string, options: CallOptions = {}): Promise<FileStatus> {
+  async stat(path: string, options: StatOptions = {}): Promise<FileStatus> {
     const canonical = normalizeDoraPath(path);
     try {
       return await this.#onWorker(canonical, options.signal, (worker) => worker.stat(canonical, options));
@@ -156,6 +156,18 @@ export class DoraClient {
       body = Readable.from(checkedChunks(source, { size: options.size, attempt }), { objectMode: false });
     }
     return this.#onWorker(canonical, options.signal, (worker) => worker.write(canonical, body, options));
+  }
+
+  /** The tags of a file or directory. Throws NOT_FOUND, UNIMPLEMENTED (a store without tags). */
+  async tags(path: string, options: CallOptions = {}): Promise<Record<string, string>> {
+    const canonical = normalizeDoraPath(path);
+    return this.#onWorker(canonical, options.signal, (worker) => worker.tags(canonical, options));
+  }
+
+  /** Replaces the tags of a file or directory; an empty set removes them. Throws NOT_FOUND, UNIMPLEMENTED. */
+  async setTags(path: string, tags: Readonly<Record<string, string>>, options: CallOptions = {}): Promise<void> {
+    const canonical = normalizeDoraPath(path);
+    await this.#onWorker(canonical, options.signal, (worker) => worker.setTags(canonical, tags, options));
   }
 
   /** Deletes a file or directory (a non-empty one only with `recursive`). Throws DIRECTORY_NOT_EMPTY. */

@@ -5,7 +5,7 @@ import { abortedError } from '../common/system-errors.js';
 const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'NOT_FOUND', 'ALREADY_EXISTS', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE',
   'DEADLINE_EXCEEDED', 'FAILED_PRECONDITION', 'OUT_OF_RANGE', 'NOT_A_DIRECTORY', 'IS_A_DIRECTORY',
-  'DIRECTORY_NOT_EMPTY', 'CANCELLED', 'ABORTED', 'INTERNAL',
+  'DIRECTORY_NOT_EMPTY', 'CANCELLED', 'ABORTED', 'UNIMPLEMENTED', 'INTERNAL',
 ]);
 
 /** The code an HTTP status means when the body says nothing better (the inverse of the contract's table). */

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { CacheSummary, FileStatus } from './client-types.js';
 import type { HttpAnswer, HttpTransport, Peer } from './http-transport.js';
 import { requestError } from './remote-error.js';
+import { encodeWriteAttributes, WRITE_ATTRIBUTES_HEADER, type WriteAttributes } from '../http/write-attributes.js';
 
 interface Signalled {
   signal?: AbortSignal | undefined;
@@ -39,8 +40,26 @@ export class WorkerApi {
     this.#peer = { role: 'worker', url: address };
   }
 
-  stat(path: string, options: Signalled): Promise<FileStatus> {
-    return this.#transport.json(this.#peer, { method: 'GET', path: '/v1/stat', query: { path }, signal: options.signal, attempt: `Cannot stat "${path}"` });
+  stat(path: string, options: Signalled & { attributes?: boolean | undefined }): Promise<FileStatus> {
+    const query = { path, attributes: options.attributes === true ? 'true' : undefined };
+    return this.#transport.json(this.#peer, { method: 'GET', path: '/v1/stat', query, signal: options.signal, attempt: `Cannot stat "${path}"` });
+  }
+
+  async tags(path: string, options: Signalled): Promise<Record<string, string>> {
+    const answer = await this.#transport.json<{ tags?: Record<string, string> }>(this.#peer, { method: 'GET', path: '/v1/tags', query: { path }, signal: options.signal, attempt: `Cannot read the tags of "${path}"` });
+    return answer.tags ?? {};
+  }
+
+  setTags(path: string, tags: Readonly<Record<string, string>>, options: Signalled): Promise<void> {
+    return this.#transport.empty(this.#peer, {
+      method: 'PUT',
+      path: '/v1/tags',
+      query: { path },
+      body: Buffer.from(JSON.stringify({ tags })),
+      headers: { 'content-type': 'application/json' },
+      signal: options.signal,
+      attempt: `Cannot tag "${path}"`,
+    });
   }
 
   list(path: string, options: Signalled & { recursive?: boolean | undefined; startAfter?: string | undefined; limit?: number | undefined }): Promise<ListPage> {
@@ -71,13 +90,17 @@ export class WorkerApi {
     };
   }
 
-  write(path: string, body: Uint8Array | Readable, options: Signalled & { size?: number | undefined; writeType?: string | undefined }): Promise<FileStatus> {
+  write(path: string, body: Uint8Array | Readable, options: Signalled & WriteAttributes & { size?: number | undefined; writeType?: string | undefined }): Promise<FileStatus> {
+    const attributes = encodeWriteAttributes(options);
     return this.#transport.json(this.#peer, {
       method: 'PUT',
       path: '/v1/write',
       query: { path, writeType: options.writeType },
       body,
-      headers: options.size === undefined ? {} : { 'content-length': String(options.size) },
+      headers: {
+        ...(options.size === undefined ? {} : { 'content-length': String(options.size) }),
+        ...(attributes === undefined ? {} : { [WRITE_ATTRIBUTES_HEADER]: attributes }),
+      },
       signal: options.signal,
       attempt: `Cannot write "${path}"`,
     });

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'DIRECTORY_NOT_EMPTY'
   | 'CANCELLED'
   | 'ABORTED'
+  | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
 /** Whether a failure with this code is worth trying again when nothing more is known. */
@@ -40,6 +41,7 @@ const RETRYABLE_BY_DEFAULT: Readonly<Record<ErrorCode, boolean>> = {
   DIRECTORY_NOT_EMPTY: false,
   CANCELLED: false,
   ABORTED: true,
+  UNIMPLEMENTED: false,
   INTERNAL: false,
 };
 

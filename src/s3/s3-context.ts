@@ -25,7 +25,12 @@ export function isoDate(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** An object's ETag as S3 sends it: quoted. */
-export function quotedEtag(version: string): string {
-  return `"${version}"`;
+/** An ETag as S3 sends it: quoted. */
+export function quotedEtag(etag: string): string {
+  return `"${etag}"`;
+}
+
+/** A file's ETag as S3 sends it: the content's MD5 where known, else its version (quoted). */
+export function objectEtag(status: { readonly etag?: string | undefined; readonly version: string }): string {
+  return quotedEtag(status.etag ?? status.version);
 }

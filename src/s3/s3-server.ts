@@ -16,6 +16,14 @@ import {
 import { listObjects } from './handlers/list-objects.js';
 import { getObject } from './handlers/object-read.js';
 import { deleteObject, putObject } from './handlers/object-write.js';
+import {
+  deleteBucketTagging,
+  deleteObjectTagging,
+  getBucketTagging,
+  getObjectTagging,
+  putBucketTagging,
+  putObjectTagging,
+} from './handlers/tagging-handlers.js';
 import { acceptAnonymousRequest } from './auth/anonymous-policy.js';
 import type { RequestPayload } from './auth/request-payload.js';
 import type { CredentialStore } from './auth/s3-credentials.js';
@@ -129,13 +137,16 @@ function route(req: S3Request): Handler | undefined {
         if (sub('location')) return getBucketLocation;
         if (sub('versions')) return listObjectVersions;
         if (sub('uploads')) return listMultipartUploads;
-        if (['tagging', 'acl', 'policy', 'cors', 'lifecycle', 'versioning'].some(sub)) return undefined;
+        if (sub('tagging')) return getBucketTagging;
+        if (['acl', 'policy', 'cors', 'lifecycle', 'versioning'].some(sub)) return undefined;
         return listObjects;
       case 'HEAD':
         return headBucket;
       case 'PUT':
+        if (sub('tagging')) return putBucketTagging;
         return [...req.query.keys()].length === 0 ? createBucket : undefined;
       case 'DELETE':
+        if (sub('tagging')) return deleteBucketTagging;
         return [...req.query.keys()].length === 0 ? deleteBucket : undefined;
       case 'POST':
         return sub('delete') ? deleteObjects : undefined;
@@ -149,6 +160,12 @@ function route(req: S3Request): Handler | undefined {
     if (req.method === 'GET') return listParts;
     if (req.method === 'POST') return completeMultipartUpload;
     if (req.method === 'DELETE') return abortMultipartUpload;
+    return undefined;
+  }
+  if (sub('tagging')) {
+    if (req.method === 'GET') return getObjectTagging;
+    if (req.method === 'PUT') return putObjectTagging;
+    if (req.method === 'DELETE') return deleteObjectTagging;
     return undefined;
   }
   // Parameters that leave the operation plain: overrides, presigning, and the SDKs' own `x-id`.

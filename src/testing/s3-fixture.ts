@@ -16,6 +16,7 @@ export function s3Options(server: S3ServerHandle): Record<string, string> {
     pathStyle: 'true',
     accessKeyId: server.accessKeyId,
     secretAccessKey: server.secretAccessKey,
+    ...(server.tagging === false ? { tagging: 'false' } : {}),
   };
 }
 

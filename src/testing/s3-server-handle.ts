@@ -5,6 +5,8 @@ export interface S3ServerHandle {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** False for servers without object tagging (Swift's s3api): mounts set `tagging: false`. */
+  readonly tagging?: boolean;
   /** Which server this is ('moto', 'swift'), for test names. */
   readonly name: string;
   /** Kills every process it started and removes its files. */

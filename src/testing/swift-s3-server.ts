@@ -157,6 +157,7 @@ export async function startSwiftS3Server(options: SwiftS3ServerOptions = {}): Pr
     accessKeyId: `${ACCOUNT}:${USER}`,
     secretAccessKey: SECRET,
     name: 'swift',
+    tagging: false,
     stop,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { rejectsWith, sha256 } from './assertions.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { readAll } from '../common/streams.js';
 import type { UfsStatus, UnderFileSystem } from '../ufs/under-file-system.js';
@@ -242,6 +242,49 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       await mp.abort('mp/aborted', aborted);
       await mp.abort('mp/aborted', aborted);
       await rejectsWith(ufs.stat('mp/aborted'), 'NOT_FOUND');
+    });
+
+    it('keeps content type and user metadata, and gives single-PUT files their MD5 as ETag', async () => {
+      const ufs = await fresh();
+      const data = Buffer.from('{"hello": "world"}');
+      const md5 = createHash('md5').update(data).digest('hex');
+      const written = await ufs.write('attrs/doc.json', data, { contentType: 'application/json', metadata: { owner: 'ana', 'x-note': 'with spaces' } });
+      assert.equal(written.etag, md5);
+      const status = await ufs.stat('attrs/doc.json');
+      assert.equal(status.etag, md5);
+      assert.deepEqual(status.attributes, { contentType: 'application/json', metadata: { owner: 'ana', 'x-note': 'with spaces' } });
+      const [listed] = await collect(ufs.list('attrs'));
+      assert.equal(listed?.etag, md5, 'listings carry the same ETag as stat');
+      await ufs.write('attrs/doc.json', Buffer.from('plain'));
+      const replaced = await ufs.stat('attrs/doc.json');
+      assert.equal(replaced.etag, createHash('md5').update('plain').digest('hex'));
+      assert.deepEqual(replaced.attributes?.metadata, {}, 'an overwrite replaces the metadata');
+      assert.deepEqual(await paths(ufs.list('', { recursive: true })), ['attrs/doc.json'], 'no sidecar shows in listings');
+    });
+
+    it('tags files and directories, replaces and removes tags, and forgets them with the file', async (t) => {
+      const ufs = await fresh();
+      const tagging = ufs.tagging;
+      if (tagging === undefined) return t.skip('capabilities.tagging is false');
+      assert.equal(ufs.capabilities.tagging, true);
+      await ufs.write('tags/file', Buffer.from('x'), { tags: { team: 'data', stage: 'raw' } });
+      assert.deepEqual(await tagging.get('tags/file'), { team: 'data', stage: 'raw' });
+      await tagging.put('tags/file', { stage: 'clean' });
+      assert.deepEqual(await tagging.get('tags/file'), { stage: 'clean' });
+      assert.equal((await ufs.stat('tags/file')).size, 1, 'tagging leaves the content alone');
+      await tagging.put('tags/file', {});
+      assert.deepEqual(await tagging.get('tags/file'), {});
+      await tagging.put('tags', { kind: 'folder' });
+      assert.deepEqual(await tagging.get('tags'), { kind: 'folder' });
+      await tagging.put('', { root: 'yes' });
+      assert.deepEqual(await tagging.get(''), { root: 'yes' });
+      await tagging.put('tags/file', { again: '1' });
+      await ufs.delete('tags/file');
+      await ufs.write('tags/file', Buffer.from('new'));
+      assert.deepEqual(await tagging.get('tags/file'), {}, 'a new file starts untagged');
+      await rejectsWith(tagging.get('tags/missing'), 'NOT_FOUND');
+      await rejectsWith(tagging.put('tags/missing', { a: 'b' }), 'NOT_FOUND');
+      assert.deepEqual(await paths(ufs.list('', { recursive: true })), ['tags/file']);
     });
 
     it('reports an unreachable store as UNAVAILABLE, retryable', async () => {

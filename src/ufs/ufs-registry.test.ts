@@ -43,7 +43,7 @@ describe('UfsRegistry', () => {
     const registry = createDefaultUfsRegistry();
     const ufs = await registry.create('s3a://bucket//sales/2024/', { endpoint: 'http://127.0.0.1:1' });
     assert.equal(ufs.uri, 's3://bucket/sales/2024/');
-    assert.deepEqual(ufs.capabilities, { rename: false, multipart: true });
+    assert.deepEqual(ufs.capabilities, { rename: false, multipart: true, tagging: true });
     await ufs.close();
   });
 });

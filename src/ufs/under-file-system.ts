@@ -68,6 +68,9 @@ export interface UnderFileSystem {
   /** The store's native multipart upload. Present only when `capabilities.multipart`. */
   readonly multipart?: UfsMultipart;
 
+  /** Tags (key–value pairs) on files and directories. Present only when `capabilities.tagging`. */
+  readonly tagging?: UfsTagging;
+
   /** Releases connections and handles. Calls after close are not allowed. */
   close(): Promise<void>;
 }
@@ -77,6 +80,8 @@ export interface UfsCapabilities {
   readonly rename: boolean;
   /** `multipart` uploads parts to the store itself (not staged elsewhere). */
   readonly multipart: boolean;
+  /** `tagging` keeps tags on files and directories (natively, or in a hidden sidecar). */
+  readonly tagging: boolean;
 }
 
 export type UfsEntryKind = 'file' | 'directory';
@@ -94,9 +99,27 @@ export interface UfsStatus {
    * where the store has one, else derived from mtime, size and file id. '' for directories.
    */
   readonly version: string;
-  /** The store's ETag, unquoted, where it has one. */
+  /**
+   * The MD5 of the content (hex) for a file written whole, or the store's own ETag (unquoted),
+   * where the store keeps one.
+   */
   readonly etag?: string;
+  /**
+   * What the file was written with, where the store keeps it. Absent when not fetched: listings
+   * leave it out, `stat` fills it in.
+   */
+  readonly attributes?: UfsAttributes;
 }
+
+/** Content type and user metadata of a file, kept by the store (natively or in a sidecar). */
+export interface UfsAttributes {
+  readonly contentType?: string;
+  /** User metadata, names in lower case (S3's `x-amz-meta-*` without the prefix). */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** A file's or directory's tags: at most 50, as S3 allows, and an empty set removes them. */
+export type UfsTags = Readonly<Record<string, string>>;
 
 export interface UfsCallOptions {
   signal?: AbortSignal | undefined;
@@ -125,6 +148,10 @@ export interface UfsWriteOptions extends UfsCallOptions {
   /** The exact length of the source, when known. */
   size?: number | undefined;
   contentType?: string | undefined;
+  /** User metadata to keep with the file (names in lower case). */
+  metadata?: Readonly<Record<string, string>> | undefined;
+  /** Tags to set on the new file; ignored where `capabilities.tagging` is false. */
+  tags?: UfsTags | undefined;
 }
 
 export interface UfsListOptions extends UfsCallOptions {
@@ -148,4 +175,12 @@ export interface UfsMultipart {
   complete(path: string, uploadId: string, parts: readonly UfsPart[], options?: UfsCallOptions): Promise<UfsStatus>;
   /** Discards the upload and its parts. Idempotent. */
   abort(path: string, uploadId: string, options?: UfsCallOptions): Promise<void>;
+}
+
+/** Tags on files and directories (the root included). */
+export interface UfsTagging {
+  /** The tags of a file or directory; none is an empty object. Throws NOT_FOUND. Idempotent. */
+  get(path: string, options?: UfsCallOptions): Promise<UfsTags>;
+  /** Replaces the tags of a file or directory; an empty set removes them. Throws NOT_FOUND. Idempotent. */
+  put(path: string, tags: UfsTags, options?: UfsCallOptions): Promise<void>;
 }

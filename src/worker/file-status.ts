@@ -11,6 +11,12 @@ export interface FileStatus {
   readonly version: string;
   /** The mount point holding it. */
   readonly mount: string;
+  /** The content's MD5 (hex) or the store's ETag, where known. */
+  readonly etag?: string;
+  /** Content type, where the file was written with one and the store keeps it. */
+  readonly contentType?: string;
+  /** User metadata; absent when not fetched (listings). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export function toFileStatus(doraPath: string, mount: string, status: UfsStatus): FileStatus {
@@ -22,6 +28,9 @@ export function toFileStatus(doraPath: string, mount: string, status: UfsStatus)
     mtimeMs: status.mtimeMs,
     version: status.version,
     mount,
+    ...(status.etag === undefined ? {} : { etag: status.etag }),
+    ...(status.attributes?.contentType === undefined ? {} : { contentType: status.attributes.contentType }),
+    ...(status.attributes === undefined ? {} : { metadata: status.attributes.metadata }),
   };
 }
 

@@ -1,7 +1,8 @@
 import { pipeline } from 'node:stream/promises';
-import { integerParam, requiredParam, sendError, type JsonServer } from '../http/json-server.js';
+import { integerParam, readJson, requiredParam, sendError, type JsonServer } from '../http/json-server.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { parseWriteType } from '../mount/mount-info.js';
+import { parseTags, parseWriteAttributes, WRITE_ATTRIBUTES_HEADER } from '../http/write-attributes.js';
 import type { WorkerService } from './worker-service.js';
 
 /**
@@ -16,7 +17,11 @@ export function addWorkerRoutes(server: JsonServer, worker: WorkerService, extra
       res.writeHead(200, { 'content-type': contentType }).end(body);
     })
     .route('GET', '/v1/cache', async () => extra.cacheSummary())
-    .route('GET', '/v1/stat', (req) => worker.stat(requiredParam(req, 'path'), { signal: req.signal }))
+    .route('GET', '/v1/stat', (req) => worker.stat(requiredParam(req, 'path'), { signal: req.signal, attributes: req.query.get('attributes') === 'true' }))
+    .route('GET', '/v1/tags', async (req) => ({ tags: await worker.tags(requiredParam(req, 'path'), { signal: req.signal }) }))
+    .route('PUT', '/v1/tags', async (req) => {
+      await worker.setTags(requiredParam(req, 'path'), parseTags(await readJson(req), req.query.get('path') ?? ''), { signal: req.signal });
+    })
     .route('GET', '/v1/list', (req) => {
       const startAfter = req.query.get('startAfter');
       const limit = integerParam(req, 'limit');
@@ -57,6 +62,7 @@ export function addWorkerRoutes(server: JsonServer, worker: WorkerService, extra
       return worker.write(requiredParam(req, 'path'), req.raw, {
         signal: req.signal,
         size,
+        ...parseWriteAttributes(req.raw.headers[WRITE_ATTRIBUTES_HEADER], req.query.get('path') ?? ''),
         ...(writeType === null ? {} : { writeType: parseWriteType(writeType, `Cannot write "${req.query.get('path')}"`) }),
       });
     })

@@ -5,7 +5,7 @@ import { readAll } from '../common/streams.js';
 import type { CacheManager, CachedFile, PageFetcher } from '../cache/cache-manager.js';
 import { isUnder, normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountTable, Resolved } from '../mount/mount-table.js';
-import type { UfsStatus } from '../ufs/under-file-system.js';
+import type { UfsStatus, UfsTagging, UfsTags } from '../ufs/under-file-system.js';
 import { toFileStatus, type FileStatus } from './file-status.js';
 import { listDirectory, type ListPage } from './list-directory.js';
 import type { MetadataCache } from './metadata-cache.js';
@@ -27,6 +27,11 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
+export interface StatOptions extends CallOptions {
+  /** Fetch the content type and user metadata too (a listing's cached status lacks them). */
+  attributes?: boolean | undefined;
+}
+
 /**
  * What a worker does, independent of HTTP: resolves dora paths through the mount table, answers
  * metadata from its cache within each mount's sync interval, serves reads page by page from the
@@ -41,9 +46,21 @@ export class WorkerService {
     this.#writes = new WriteHandler({ cache: options.cache, metadata: options.metadata, spoolDir: options.spoolDir });
   }
 
-  async stat(path: string, options: CallOptions = {}): Promise<FileStatus> {
+  async stat(path: string, options: StatOptions = {}): Promise<FileStatus> {
     const { resolved, status, doraPath } = await this.#status(path, options);
     return toFileStatus(doraPath, resolved.mount.path, status);
+  }
+
+  /** The tags of a file or directory. Throws UNIMPLEMENTED where the store keeps none. */
+  async tags(path: string, options: CallOptions = {}): Promise<UfsTags> {
+    const { resolved, doraPath } = await this.#resolve(path);
+    return this.#tagging(resolved, doraPath).get(resolved.path, options);
+  }
+
+  /** Replaces the tags of a file or directory (an empty set removes them). */
+  async setTags(path: string, tags: UfsTags, options: CallOptions = {}): Promise<void> {
+    const { resolved, doraPath } = await this.#resolve(path);
+    await this.#tagging(resolved, doraPath).put(resolved.path, tags, options);
   }
 
   async list(path: string, options: CallOptions & { recursive?: boolean; startAfter?: string; limit?: number } = {}): Promise<ListPage> {
@@ -125,18 +142,29 @@ export class WorkerService {
     return pages;
   }
 
-  /** The status of a path: from the metadata cache while fresh, else from the store. */
-  async #status(path: string, options: CallOptions): Promise<{ resolved: Resolved; status: UfsStatus; doraPath: string }> {
+  async #resolve(path: string): Promise<{ resolved: Resolved; doraPath: string }> {
     const doraPath = normalizeDoraPath(path);
-    const resolved = await this.#o.mounts.resolve(doraPath);
+    return { resolved: await this.#o.mounts.resolve(doraPath), doraPath };
+  }
+
+  #tagging(resolved: Resolved, doraPath: string): UfsTagging {
+    if (resolved.ufs.tagging === undefined) throw new DoraError('UNIMPLEMENTED', `Cannot tag "${doraPath}": the store of ${resolved.mount.path} keeps no tags`);
+    return resolved.ufs.tagging;
+  }
+
+  /** The status of a path: from the metadata cache while fresh, else from the store. */
+  async #status(path: string, options: StatOptions): Promise<{ resolved: Resolved; status: UfsStatus; doraPath: string }> {
+    const { resolved, doraPath } = await this.#resolve(path);
     const cached = this.#o.metadata.status(doraPath, this.#syncMs(resolved));
     if (cached !== undefined) {
-      if ('status' in cached) return { resolved, status: cached.status, doraPath };
-      return this.#missing(resolved, doraPath);
+      if ('status' in cached && (options.attributes !== true || cached.status.attributes !== undefined || cached.status.kind === 'directory')) {
+        return { resolved, status: cached.status, doraPath };
+      }
+      if ('missing' in cached) return this.#missing(resolved, doraPath);
     }
     let status: UfsStatus;
     try {
-      status = await resolved.ufs.stat(resolved.path, options);
+      status = await resolved.ufs.stat(resolved.path, { signal: options.signal });
     } catch (error) {
       if (!isDoraError(error, 'NOT_FOUND')) throw error;
       this.#o.metadata.setStatus(doraPath, { missing: true });

@@ -7,7 +7,7 @@ import { DoraError, isDoraError } from '../common/errors.js';
 import type { CacheManager } from '../cache/cache-manager.js';
 import type { WriteType } from '../mount/mount-info.js';
 import type { Resolved } from '../mount/mount-table.js';
-import type { UfsStatus } from '../ufs/under-file-system.js';
+import type { UfsStatus, UfsTags } from '../ufs/under-file-system.js';
 import { doraPathOf } from './file-status.js';
 import type { MetadataCache } from './metadata-cache.js';
 
@@ -15,6 +15,10 @@ export interface WriteOptions {
   size?: number | undefined;
   writeType?: WriteType | undefined;
   signal?: AbortSignal | undefined;
+  contentType?: string | undefined;
+  /** User metadata, names in lower case. */
+  metadata?: Readonly<Record<string, string>> | undefined;
+  tags?: UfsTags | undefined;
 }
 
 /**
@@ -39,7 +43,13 @@ export class WriteHandler {
     const spool = writeType === 'CACHE_THROUGH' ? await this.#openSpool() : undefined;
     try {
       const source = spool === undefined ? body : spool.tee(body);
-      const status = await resolved.ufs.write(resolved.path, source, { size: options.size, signal: options.signal });
+      const status = await resolved.ufs.write(resolved.path, source, {
+        size: options.size,
+        signal: options.signal,
+        contentType: options.contentType,
+        metadata: options.metadata,
+        tags: options.tags,
+      });
       const fileId = resolved.ufs.uri + resolved.path;
       this.#metadata.forgetFile(doraPath);
       this.#metadata.setStatus(doraPath, { status });

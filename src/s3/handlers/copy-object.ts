@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { isoDate, quotedEtag, type S3Context } from '../s3-context.js';
+import { isDoraError } from '../../common/errors.js';
+import { isoDate, objectEtag, quotedEtag, type S3Context } from '../s3-context.js';
+import { requestAttributes } from '../s3-object-attributes.js';
+import { parseTaggingHeader } from '../s3-tags.js';
 import { S3Error } from '../s3-error.js';
 import { header, objectPath, type S3Request } from '../s3-request.js';
 import { sendXml } from '../s3-response.js';
@@ -19,13 +22,17 @@ export async function copyObject(req: S3Request, res: ServerResponse, ctx: S3Con
   if (req.accessKeyId !== undefined) ctx.credentials?.authorize(req.accessKeyId, bucket, 'read');
   await requireBucket(ctx, bucket);
   const sourcePath = objectPath(bucket, key);
-  const source = await objectStatus(ctx, sourcePath, key);
+  const source = await objectStatus(ctx, sourcePath, key, { attributes: true });
   const directive = header(req, 'x-amz-metadata-directive') ?? 'COPY';
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 400, 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' });
+  const taggingDirective = header(req, 'x-amz-tagging-directive') ?? 'COPY';
+  if (taggingDirective !== 'COPY' && taggingDirective !== 'REPLACE') throw new S3Error('InvalidArgument', 400, 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive' });
   if (sourcePath === target && directive === 'COPY') {
     throw new S3Error('InvalidRequest', 400, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
   }
-  checkCopyConditions(req, quotedEtag(source.version), source.mtimeMs);
+  checkCopyConditions(req, objectEtag(source), source.mtimeMs);
+  const attributes = directive === 'COPY' ? { contentType: source.contentType, metadata: source.metadata } : requestAttributes(req.headers);
+  const tags = taggingDirective === 'COPY' ? await tagsOf(ctx, sourcePath) : (parseTaggingHeader(header(req, 'x-amz-tagging')) ?? {});
   const read = await ctx.worker.read(sourcePath, {});
   if (read.status.version !== source.version) throw new S3Error('ServiceUnavailable', 503, 'The source object changed while it was being copied; retry');
   const md5 = createHash('md5');
@@ -36,8 +43,18 @@ export async function copyObject(req: S3Request, res: ServerResponse, ctx: S3Con
       yield chunk;
     }
   }
-  const written = await ctx.worker.write(target, body(), { size: source.size });
+  const written = await ctx.worker.write(target, body(), { size: source.size, ...attributes, tags });
   sendXml(res, 200, toXml({ CopyObjectResult: { '@_xmlns': S3_NAMESPACE, ETag: quotedEtag(md5.digest('hex')), LastModified: isoDate(written.mtimeMs) } }));
+}
+
+/** The source's tags to copy; none where its store keeps no tags. */
+async function tagsOf(ctx: S3Context, path: string): Promise<Readonly<Record<string, string>> | undefined> {
+  try {
+    return await ctx.worker.tags(path);
+  } catch (error) {
+    if (isDoraError(error, 'UNIMPLEMENTED')) return undefined;
+    throw error;
+  }
 }
 
 /** `/bucket/key` or `bucket/key`, URL-encoded, with an optional `?versionId=null`. */

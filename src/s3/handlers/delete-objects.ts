@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { isDoraError } from '../../common/errors.js';
-import { openPayloadBody } from '../auth/open-payload-body.js';
 import type { S3Context } from '../s3-context.js';
 import { S3Error, toS3Error } from '../s3-error.js';
+import { readRequestBody } from '../read-request-body.js';
 import { header, objectPath, type S3Request } from '../s3-request.js';
 import { sendXml } from '../s3-response.js';
 import { fromXml, S3_NAMESPACE, toXml } from '../s3-xml.js';
@@ -20,7 +20,7 @@ const MAX_KEYS = 1000;
  */
 export async function deleteObjects(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
-  const text = await readBody(req);
+  const text = await readRequestBody(req, MAX_BODY_BYTES);
   const md5 = header(req, 'content-md5');
   if (md5 !== undefined && createHash('md5').update(text).digest('base64') !== md5) {
     throw new S3Error('BadDigest', 400, 'The Content-MD5 you specified did not match what we received.');
@@ -42,17 +42,6 @@ export async function deleteObjects(req: S3Request, res: ServerResponse, ctx: S3
     }
   }
   sendXml(res, 200, toXml({ DeleteResult: { '@_xmlns': S3_NAMESPACE, Deleted: deleted, Error: errors } }));
-}
-
-async function readBody(req: S3Request): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of openPayloadBody(req.raw as AsyncIterable<Uint8Array>, req.payload)) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY_BYTES) throw new S3Error('MaxMessageLengthExceeded', 400, 'Your request was too big.');
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
 }
 
 /** `<Delete><Quiet>true</Quiet><Object><Key>k</Key></Object>…</Delete>` → keys. Throws MalformedXML. */

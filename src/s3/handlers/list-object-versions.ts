@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { isoDate, OWNER, quotedEtag, type S3Context } from '../s3-context.js';
+import { isoDate, OWNER, objectEtag, type S3Context } from '../s3-context.js';
 import { S3Error } from '../s3-error.js';
 import type { S3Request } from '../s3-request.js';
 import { sendXml } from '../s3-response.js';
@@ -41,7 +41,7 @@ export async function listObjectVersions(req: S3Request, res: ServerResponse, ct
           VersionId: 'null',
           IsLatest: true,
           LastModified: isoDate(f.mtimeMs),
-          ETag: quotedEtag(f.version),
+          ETag: objectEtag(f),
           Size: f.size,
           Owner: OWNER,
           StorageClass: 'STANDARD',

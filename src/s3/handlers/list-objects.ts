@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { isDoraError } from '../../common/errors.js';
 import { compareKeys } from '../../ufs/ufs-path.js';
 import type { FileStatus } from '../../worker/file-status.js';
-import { isoDate, OWNER, quotedEtag, type S3Context } from '../s3-context.js';
+import { isoDate, OWNER, objectEtag, type S3Context } from '../s3-context.js';
 import { S3Error } from '../s3-error.js';
 import type { S3Request } from '../s3-request.js';
 import { sendXml } from '../s3-response.js';
@@ -40,7 +40,7 @@ export async function listObjects(req: S3Request, res: ServerResponse, ctx: S3Co
   const contents = listed.contents.map((f) => ({
     Key: e(base(f.path)),
     LastModified: isoDate(f.mtimeMs),
-    ETag: quotedEtag(f.version),
+    ETag: objectEtag(f),
     Size: f.size,
     StorageClass: 'STANDARD',
     ...(v2 && req.query.get('fetch-owner') !== 'true' ? {} : { Owner: OWNER }),

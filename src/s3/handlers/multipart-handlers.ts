@@ -6,6 +6,9 @@ import { isoDate, OWNER, quotedEtag, type S3Context } from '../s3-context.js';
 import { S3Error } from '../s3-error.js';
 import { header, objectPath, type S3Request } from '../s3-request.js';
 import { sendXml } from '../s3-response.js';
+import { readRequestBody } from '../read-request-body.js';
+import { requestAttributes } from '../s3-object-attributes.js';
+import { parseTaggingHeader } from '../s3-tags.js';
 import { fromXml, S3_NAMESPACE, toXml } from '../s3-xml.js';
 import { requireBucket } from './bucket-handlers.js';
 import { objectStatus, parseRange } from './object-read.js';
@@ -22,7 +25,9 @@ function store(ctx: S3Context) {
 export async function createMultipartUpload(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
   objectPath(req.bucket, req.key); // refuse a bad key now, not at completion
-  const upload = await store(ctx).create(req.bucket, req.key);
+  const attributes = requestAttributes(req.headers);
+  const tags = parseTaggingHeader(header(req, 'x-amz-tagging'));
+  const upload = await store(ctx).create(req.bucket, req.key, { ...attributes, ...(tags === undefined ? {} : { tags }) });
   sendXml(res, 200, toXml({ InitiateMultipartUploadResult: { '@_xmlns': S3_NAMESPACE, Bucket: req.bucket, Key: req.key, UploadId: upload.uploadId } }));
 }
 
@@ -116,7 +121,7 @@ export async function completeMultipartUpload(req: S3Request, res: ServerRespons
     if (part.size < MIN_PART_BYTES) throw new S3Error('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', { PartNumber: String(part.partNumber) });
   }
   const size = parts.reduce((sum, p) => sum + p.size, 0);
-  await ctx.worker.write(objectPath(req.bucket, req.key), multipart.read(upload, parts), { size });
+  await ctx.worker.write(objectPath(req.bucket, req.key), multipart.read(upload, parts), { size, ...upload.attributes });
   await multipart.remove(upload.uploadId);
   const md5s = createHash('md5');
   for (const part of parts) md5s.update(Buffer.from(part.etag, 'hex'));
@@ -133,16 +138,10 @@ export async function abortMultipartUpload(req: S3Request, res: ServerResponse, 
 
 async function requestedParts(req: S3Request): Promise<Array<{ partNumber: number; etag: string }>> {
   const malformed = (): S3Error => new S3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema.');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of openPayloadBody(req.raw as AsyncIterable<Uint8Array>, req.payload)) {
-    size += chunk.byteLength;
-    if (size > 4 * 1024 * 1024) throw malformed();
-    chunks.push(Buffer.from(chunk));
-  }
+  const body = await readRequestBody(req, 4 * 1024 * 1024);
   let doc: Record<string, unknown>;
   try {
-    doc = fromXml(Buffer.concat(chunks).toString('utf8'));
+    doc = fromXml(body.toString('utf8'));
   } catch {
     throw malformed();
   }

@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { isDoraError } from '../../common/errors.js';
 import type { FileStatus } from '../../worker/file-status.js';
-import { httpDate, quotedEtag, type S3Context } from '../s3-context.js';
+import { httpDate, objectEtag, type S3Context } from '../s3-context.js';
+import { metadataHeaders } from '../s3-object-attributes.js';
 import { S3Error } from '../s3-error.js';
 import { objectPath, type S3Request } from '../s3-request.js';
 import { requireBucket } from './bucket-handlers.js';
@@ -21,13 +22,14 @@ const OVERRIDES: ReadonlyArray<[string, string]> = [
 export async function getObject(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
   const path = objectPath(req.bucket, req.key);
-  const status = await objectStatus(ctx, path, req.key);
-  const etag = quotedEtag(status.version);
+  const status = await objectStatus(ctx, path, req.key, { attributes: true });
+  const etag = objectEtag(status);
   const headers: Record<string, string | number> = {
     etag,
     'last-modified': httpDate(status.mtimeMs),
     'accept-ranges': 'bytes',
-    'content-type': 'application/octet-stream',
+    'content-type': status.contentType ?? DEFAULT_CONTENT_TYPE,
+    ...metadataHeaders(status.metadata),
   };
   for (const [param, header] of OVERRIDES) {
     const value = req.query.get(param);
@@ -60,10 +62,13 @@ export async function getObject(req: S3Request, res: ServerResponse, ctx: S3Cont
   await pipeline(read.stream, res);
 }
 
-/** The object's status; NoSuchKey for a missing key or a directory. */
-export async function objectStatus(ctx: S3Context, path: string, key: string): Promise<FileStatus> {
+/** What S3 answers for an object stored without a content type. */
+export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+
+/** The object's status (with content type and metadata when `attributes`); NoSuchKey for a missing key or a directory. */
+export async function objectStatus(ctx: S3Context, path: string, key: string, options: { attributes?: boolean } = {}): Promise<FileStatus> {
   try {
-    const status = await ctx.worker.stat(path);
+    const status = await ctx.worker.stat(path, options);
     if (status.kind === 'file') return status;
   } catch (error) {
     if (!isDoraError(error, 'NOT_FOUND') && !isDoraError(error, 'NOT_A_DIRECTORY')) throw error;

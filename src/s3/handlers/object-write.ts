@@ -5,6 +5,8 @@ import { quotedEtag, type S3Context } from '../s3-context.js';
 import { S3Error } from '../s3-error.js';
 import { header, objectPath, type S3Request } from '../s3-request.js';
 import { openPayloadBody } from '../auth/open-payload-body.js';
+import { requestAttributes } from '../s3-object-attributes.js';
+import { parseTaggingHeader } from '../s3-tags.js';
 import { requireBucket } from './bucket-handlers.js';
 
 /** S3's largest object. */
@@ -30,6 +32,8 @@ export async function putObject(req: S3Request, res: ServerResponse, ctx: S3Cont
     res.writeHead(200, { etag: quotedEtag(createHash('md5').digest('hex')), 'content-length': 0 }).end();
     return;
   }
+  const attributes = requestAttributes(req.headers);
+  const tags = parseTaggingHeader(header(req, 'x-amz-tagging'));
   const expectedMd5 = header(req, 'content-md5');
   if (expectedMd5 !== undefined && Buffer.from(expectedMd5, 'base64').length !== 16) throw new S3Error('InvalidDigest', 400, 'The Content-MD5 you specified was invalid.');
   const md5 = createHash('md5');
@@ -46,7 +50,7 @@ export async function putObject(req: S3Request, res: ServerResponse, ctx: S3Cont
     }
   }
   try {
-    await ctx.worker.write(path, verified(), { size });
+    await ctx.worker.write(path, verified(), { size, ...attributes, tags });
   } catch (error) {
     if (isDoraError(error, 'INVALID_ARGUMENT') && /declared|ended after/.test(error.message)) {
       throw new S3Error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.');

@@ -10,6 +10,14 @@ export interface UploadInfo {
   readonly bucket: string;
   readonly key: string;
   readonly initiatedMs: number;
+  /** What the object is created with on completion. */
+  readonly attributes: UploadAttributes;
+}
+
+export interface UploadAttributes {
+  readonly contentType?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface PartInfo {
@@ -34,8 +42,8 @@ export class MultipartStore {
     this.#dir = dir;
   }
 
-  async create(bucket: string, key: string): Promise<UploadInfo> {
-    const info: UploadInfo = { uploadId: randomBytes(16).toString('hex'), bucket, key, initiatedMs: Date.now() };
+  async create(bucket: string, key: string, attributes: UploadAttributes = {}): Promise<UploadInfo> {
+    const info: UploadInfo = { uploadId: randomBytes(16).toString('hex'), bucket, key, initiatedMs: Date.now(), attributes };
     await mkdir(this.#uploadDir(info.uploadId), { recursive: true });
     await writeFile(join(this.#uploadDir(info.uploadId), 'upload.json'), JSON.stringify(info));
     return info;

@@ -1,21 +1,21 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DoraError } from '../../common/errors.js';
 import { fromSystemError, throwIfAborted } from '../../common/system-errors.js';
 import type { UfsListOptions, UfsStatus } from '../under-file-system.js';
 import { DIRECTORY_END, checkUfsPath, compareKeys, joinUfsPath } from '../ufs-path.js';
 import type { LocalPath } from './local-path.js';
+import { isInternalName, LocalSidecar, SIDECAR_PREFIX } from './local-sidecar.js';
 import { localStatus } from './local-status.js';
-
-/** Files being written are hidden under this prefix until they are renamed into place. */
-export const TEMP_PREFIX = '.dora-tmp-';
 
 interface Entry {
   readonly name: string;
   readonly path: string;
   readonly host: string;
   readonly isDirectory: boolean;
+  /** The file's sidecar, when the directory holds one of its name. */
+  readonly sidecar: LocalSidecar | undefined;
 }
 
 /**
@@ -64,11 +64,14 @@ async function* walk(
     }
     const status = await stat(entry.host, { bigint: true }).catch(() => undefined);
     if (status === undefined) continue; // removed while we listed
-    if (entry.isDirectory || status.isFile()) yield localStatus(entry.path, status, attempt);
+    if (!entry.isDirectory && !status.isFile()) continue;
+    const listed = localStatus(entry.path, status, attempt);
+    const etag = entry.isDirectory ? undefined : (await entry.sidecar?.read(listed.version))?.etag;
+    yield etag === undefined ? listed : { ...listed, etag };
   }
 }
 
-/** One directory's entries in key order, without temporary files, special files and links leaving the root. */
+/** One directory's entries in key order, without dora's own files, special files and links leaving the root. */
 async function entries(paths: LocalPath, dir: string, path: string, attempt: string): Promise<Entry[]> {
   let dirents: Dirent[];
   try {
@@ -79,8 +82,9 @@ async function entries(paths: LocalPath, dir: string, path: string, attempt: str
     throw fromSystemError(error, attempt);
   }
   const result: Entry[] = [];
+  const sidecars = new Set(dirents.filter((d) => d.name.startsWith(SIDECAR_PREFIX)).map((d) => d.name));
   for (const dirent of dirents) {
-    if (dirent.name.startsWith(TEMP_PREFIX)) continue;
+    if (isInternalName(dirent.name)) continue;
     const host = join(dir, dirent.name);
     let isDirectory = dirent.isDirectory();
     if (dirent.isSymbolicLink()) {
@@ -91,7 +95,9 @@ async function entries(paths: LocalPath, dir: string, path: string, attempt: str
     } else if (!isDirectory && !dirent.isFile()) {
       continue;
     }
-    result.push({ name: dirent.name, path: joinUfsPath(path, dirent.name), host, isDirectory });
+    const sidecar = sidecars.size === 0 ? undefined : new LocalSidecar(host, false);
+    const hasSidecar = sidecar !== undefined && sidecars.has(basename(sidecar.path));
+    result.push({ name: dirent.name, path: joinUfsPath(path, dirent.name), host, isDirectory, sidecar: hasSidecar ? sidecar : undefined });
   }
   const sortKey = (e: Entry): string => (e.isDirectory ? `${e.name}/` : e.name);
   return result.sort((a, b) => compareKeys(sortKey(a), sortKey(b)));

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { byteRange } from '../../common/byte-range.js';
 import { DoraError } from '../../common/errors.js';
@@ -12,26 +12,31 @@ import type {
   UfsReadOptions,
   UfsReadResult,
   UfsStatus,
+  UfsTagging,
+  UfsTags,
   UfsWriteOptions,
   UfsWriteSource,
   UnderFileSystem,
 } from '../under-file-system.js';
 import { checkUfsPath } from '../ufs-path.js';
-import { TEMP_PREFIX, listLocal } from './local-list.js';
+import { listLocal } from './local-list.js';
 import { LocalPath } from './local-path.js';
+import { isInternalName, LocalSidecar, recordAttributes, TEMP_PREFIX } from './local-sidecar.js';
 import { localStatus } from './local-status.js';
-
 
 const READ_CHUNK = 256 * 1024;
 
 /**
  * `file://` under storage: a directory on a local disk or an NFS mount. Writes go to a hidden
  * temporary file in the same directory, are synced, and renamed into place, so a reader never
- * sees half a file. No path leaves the root, through '..' or a symbolic link.
+ * sees half a file. No path leaves the root, through '..' or a symbolic link. What a file
+ * system cannot keep (the content's MD5, content type, user metadata, tags) lives in a hidden
+ * sidecar beside each file (see `LocalSidecar`); names starting `.dora-` are dora's own.
  */
 export class LocalUfs implements UnderFileSystem {
   readonly uri: string;
-  readonly capabilities: UfsCapabilities = { rename: true, multipart: false };
+  readonly capabilities: UfsCapabilities = { rename: true, multipart: false, tagging: true };
+  readonly tagging: UfsTagging;
   readonly #paths: LocalPath;
 
   /** `root` is an absolute host path. */
@@ -39,6 +44,7 @@ export class LocalUfs implements UnderFileSystem {
     const trimmed = root.length > 1 ? root.replace(/\/+$/, '') : root;
     this.#paths = new LocalPath(trimmed);
     this.uri = `file://${trimmed === '/' ? '' : trimmed}/`;
+    this.tagging = { get: (path, options) => this.#getTags(path, options), put: (path, tags, options) => this.#putTags(path, tags, options) };
   }
 
   async stat(path: string, options: UfsCallOptions = {}): Promise<UfsStatus> {
@@ -46,7 +52,9 @@ export class LocalUfs implements UnderFileSystem {
     return this.#run(attempt, options, async () => {
       checkUfsPath(this.uri, path);
       const host = await this.#paths.resolve(path, attempt);
-      return localStatus(path, await stat(host, { bigint: true }), attempt);
+      const status = localStatus(path, await stat(host, { bigint: true }), attempt);
+      const record = await this.#sidecar(path).read(status.version);
+      return { ...status, ...(record?.etag === undefined ? {} : { etag: record.etag }), attributes: recordAttributes(record) };
     });
   }
 
@@ -80,27 +88,40 @@ export class LocalUfs implements UnderFileSystem {
     const attempt = `Cannot write "${this.uri}${path}"`;
     return this.#run(attempt, options, async () => {
       checkUfsPath(this.uri, path, { allowRoot: false });
+      checkUserName(path, attempt);
       const host = await this.#paths.resolve(path, attempt);
+      if ((await lstat(host).catch(() => undefined))?.isDirectory() === true) throw new DoraError('IS_A_DIRECTORY', `${attempt}: a directory is in the way`);
       await mkdir(dirname(host), { recursive: true });
       await this.#paths.resolve(path, attempt); // the new parents may not lead elsewhere either
       const temp = join(dirname(host), TEMP_PREFIX + randomBytes(8).toString('hex'));
+      const md5 = createHash('md5');
       let handle: FileHandle | undefined = await open(temp, 'wx', 0o644);
       try {
         for await (const chunk of checkedChunks(source instanceof Uint8Array ? [source] : source, { size: options.size, attempt })) {
           throwIfAborted(options.signal, attempt);
+          md5.update(chunk);
           await handle.write(chunk);
         }
         throwIfAborted(options.signal, attempt);
         await handle.datasync();
+        // A rename keeps mtime, size and inode, so the version is known before the file is in place.
+        const status = localStatus(path, await handle.stat({ bigint: true }), attempt);
         await handle.close();
         handle = undefined;
+        const record = { version: status.version, etag: md5.digest('hex'), ...attributeFields(options) };
+        const sidecar = this.#sidecar(path);
+        await sidecar.write(record);
         await rename(temp, host);
+        // A concurrent writer of the same path may have replaced the sidecar between the two renames.
+        if ((await sidecar.read(status.version)) === undefined && (await stat(host, { bigint: true }).then((s) => localStatus(path, s, attempt).version, () => undefined)) === status.version) {
+          await sidecar.write(record);
+        }
+        return { ...status, etag: record.etag, attributes: recordAttributes({ name: '', ...record }) };
       } catch (error) {
         await handle?.close().catch(() => undefined);
         await unlink(temp).catch(() => undefined);
         throw error;
       }
-      return localStatus(path, await stat(host, { bigint: true }), attempt);
     });
   }
 
@@ -114,9 +135,10 @@ export class LocalUfs implements UnderFileSystem {
         throw error;
       });
       if (found === undefined) return;
-      await (found.isDirectory() ? rmdir(host) : unlink(host)).catch((error: NodeJS.ErrnoException) => {
+      await (found.isDirectory() ? removeDirectory(host) : unlink(host)).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
+      await this.#sidecar(path).remove();
     });
   }
 
@@ -129,6 +151,7 @@ export class LocalUfs implements UnderFileSystem {
     const attempt = `Cannot create directory "${this.uri}${path}"`;
     return this.#run(attempt, options, async () => {
       checkUfsPath(this.uri, path);
+      checkUserName(path, attempt);
       const host = await this.#paths.resolve(path, attempt);
       await mkdir(host, { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
         if (error.code === 'EEXIST' && (await stat(host)).isFile()) {
@@ -144,15 +167,43 @@ export class LocalUfs implements UnderFileSystem {
     return this.#run(attempt, options, async () => {
       checkUfsPath(this.uri, from, { allowRoot: false });
       checkUfsPath(this.uri, to, { allowRoot: false });
+      checkUserName(to, attempt);
       const source = await this.#paths.resolve(from, attempt);
       const target = await this.#paths.resolve(to, attempt);
       await lstat(source);
       await mkdir(dirname(target), { recursive: true });
       await rename(source, target);
+      await this.#sidecar(from).moveTo(this.#sidecar(to));
     });
   }
 
   async close(): Promise<void> {}
+
+  async #getTags(path: string, options: UfsCallOptions = {}): Promise<UfsTags> {
+    const attempt = `Cannot read the tags of "${this.uri}${path}"`;
+    return this.#run(attempt, options, async () => {
+      checkUfsPath(this.uri, path);
+      const host = await this.#paths.resolve(path, attempt);
+      const status = localStatus(path, await stat(host, { bigint: true }), attempt);
+      return (await this.#sidecar(path).read(status.version))?.tags ?? {};
+    });
+  }
+
+  async #putTags(path: string, tags: UfsTags, options: UfsCallOptions = {}): Promise<void> {
+    const attempt = `Cannot set the tags of "${this.uri}${path}"`;
+    return this.#run(attempt, options, async () => {
+      checkUfsPath(this.uri, path);
+      const host = await this.#paths.resolve(path, attempt);
+      const status = localStatus(path, await stat(host, { bigint: true }), attempt);
+      const sidecar = this.#sidecar(path);
+      const { name: _name, tags: _old, ...kept } = (await sidecar.read(status.version)) ?? { name: '', version: status.version };
+      await sidecar.write({ ...kept, ...(Object.keys(tags).length === 0 ? {} : { tags }) });
+    });
+  }
+
+  #sidecar(path: string): LocalSidecar {
+    return new LocalSidecar(this.#paths.hostPath(path), path === '');
+  }
 
   /** Runs `body`, turning every failure into a DoraError in this backend's voice. */
   async #run<T>(attempt: string, options: UfsCallOptions, body: () => Promise<T>): Promise<T> {
@@ -164,5 +215,34 @@ export class LocalUfs implements UnderFileSystem {
       if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
       throw fromSystemError(error, attempt);
     }
+  }
+}
+
+/** What a write keeps in the sidecar besides the ETag. */
+function attributeFields(options: UfsWriteOptions): { contentType?: string; metadata?: Readonly<Record<string, string>>; tags?: UfsTags } {
+  return {
+    ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+    ...(options.metadata === undefined || Object.keys(options.metadata).length === 0 ? {} : { metadata: options.metadata }),
+    ...(options.tags === undefined || Object.keys(options.tags).length === 0 ? {} : { tags: options.tags }),
+  };
+}
+
+/** Refuses names dora keeps for itself (temporary files and sidecars). */
+function checkUserName(path: string, attempt: string): void {
+  if (isInternalName(path.slice(path.lastIndexOf('/') + 1))) {
+    throw new DoraError('INVALID_ARGUMENT', `${attempt}: names starting ".dora-tmp-" or ".dora-meta-" are reserved by dora`);
+  }
+}
+
+/** Removes a directory that holds nothing but dora's own files (sidecars of files deleted behind its back). */
+async function removeDirectory(host: string): Promise<void> {
+  try {
+    await rmdir(host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const names = await readdir(host);
+    if (!names.every(isInternalName)) throw error;
+    for (const name of names) await rm(join(host, name), { force: true });
+    await rmdir(host);
   }
 }

@@ -6,11 +6,17 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketTaggingCommand,
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
+  GetBucketTaggingCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketTaggingCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -37,6 +43,16 @@ export interface S3Object {
   readonly size: number;
   readonly mtimeMs: number;
   readonly etag: string | undefined;
+  /** Content type and user metadata: from HEAD and GET, not from listings. */
+  readonly contentType?: string | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+}
+
+/** What a new object is written with. */
+export interface S3ObjectFields {
+  readonly contentType?: string | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  readonly tags?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface S3ListPage {
@@ -83,7 +99,7 @@ export class S3Api {
 
   async head(bucket: string, key: string, signal?: AbortSignal): Promise<S3Object> {
     const r = await this.#client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), sendOptions(signal));
-    return { key, size: r.ContentLength ?? 0, mtimeMs: r.LastModified?.getTime() ?? 0, etag: unquote(r.ETag) };
+    return { key, size: r.ContentLength ?? 0, mtimeMs: r.LastModified?.getTime() ?? 0, etag: unquote(r.ETag), contentType: r.ContentType, metadata: r.Metadata ?? {} };
   }
 
   async get(bucket: string, key: string, options: { range?: string | undefined; ifMatch?: string | undefined }, signal?: AbortSignal): Promise<S3GetResult> {
@@ -104,9 +120,9 @@ export class S3Api {
   }
 
   /** A single PUT of a body whose size is known. Returns the ETag. */
-  async put(bucket: string, key: string, body: Body, options: { size: number; contentType?: string | undefined }, signal?: AbortSignal): Promise<string | undefined> {
+  async put(bucket: string, key: string, body: Body, options: S3ObjectFields & { size: number }, signal?: AbortSignal): Promise<string | undefined> {
     const r = await this.#client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: options.size, ContentType: options.contentType }),
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: options.size, ...objectFields(options) }),
       sendOptions(signal),
     );
     return unquote(r.ETag);
@@ -120,12 +136,12 @@ export class S3Api {
     bucket: string,
     key: string,
     body: Readable,
-    options: { partSize: number; queueSize: number; contentType?: string | undefined },
+    options: S3ObjectFields & { partSize: number; queueSize: number },
     signal?: AbortSignal,
   ): Promise<string | undefined> {
     const upload = new Upload({
       client: this.#client,
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: options.contentType },
+      params: { Bucket: bucket, Key: key, Body: body, ...objectFields(options) },
       partSize: options.partSize,
       queueSize: options.queueSize,
       leavePartsOnError: false,
@@ -171,8 +187,8 @@ export class S3Api {
     await this.#client.send(new CreateBucketCommand({ Bucket: bucket }), sendOptions(signal));
   }
 
-  async createMultipart(bucket: string, key: string, contentType: string | undefined, signal?: AbortSignal): Promise<string> {
-    const r = await this.#client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }), sendOptions(signal));
+  async createMultipart(bucket: string, key: string, fields: S3ObjectFields, signal?: AbortSignal): Promise<string> {
+    const r = await this.#client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...objectFields(fields) }), sendOptions(signal));
     return r.UploadId ?? '';
   }
 
@@ -201,9 +217,52 @@ export class S3Api {
     await this.#client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), sendOptions(signal));
   }
 
+  /** The tags of an object, or of the bucket when `key` is undefined (none: an empty set). */
+  async getTags(bucket: string, key: string | undefined, signal?: AbortSignal): Promise<Record<string, string>> {
+    if (key !== undefined) {
+      const r = await this.#client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }), sendOptions(signal));
+      return fromTagSet(r.TagSet);
+    }
+    try {
+      const r = await this.#client.send(new GetBucketTaggingCommand({ Bucket: bucket }), sendOptions(signal));
+      return fromTagSet(r.TagSet);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchTagSet') return {};
+      throw error;
+    }
+  }
+
+  /** Replaces the tags of an object, or of the bucket when `key` is undefined; an empty set deletes them. */
+  async putTags(bucket: string, key: string | undefined, tags: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<void> {
+    const TagSet = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    const options = sendOptions(signal);
+    if (key === undefined) {
+      if (TagSet.length === 0) await this.#client.send(new DeleteBucketTaggingCommand({ Bucket: bucket }), options);
+      else await this.#client.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet } }), options);
+    } else if (TagSet.length === 0) {
+      await this.#client.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: key }), options);
+    } else {
+      await this.#client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet } }), options);
+    }
+  }
+
   destroy(): void {
     this.#client.destroy();
   }
+}
+
+/** The SDK's fields for a new object's content type, metadata and tags. */
+function objectFields(fields: S3ObjectFields): { ContentType?: string; Metadata?: Record<string, string>; Tagging?: string } {
+  const tags = Object.entries(fields.tags ?? {});
+  return {
+    ...(fields.contentType === undefined ? {} : { ContentType: fields.contentType }),
+    ...(fields.metadata === undefined || Object.keys(fields.metadata).length === 0 ? {} : { Metadata: { ...fields.metadata } }),
+    ...(tags.length === 0 ? {} : { Tagging: new URLSearchParams(tags).toString() }),
+  };
+}
+
+function fromTagSet(set: ReadonlyArray<{ Key?: string | undefined; Value?: string | undefined }> | undefined): Record<string, string> {
+  return Object.fromEntries((set ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
 
 function sendOptions(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {

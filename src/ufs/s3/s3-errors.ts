@@ -37,6 +37,7 @@ const CODE_BY_S3_ERROR: Readonly<Record<string, [ErrorCode, string]>> = {
   InternalError: ['UNAVAILABLE', 'the store had an internal error'],
   RequestTimeout: ['DEADLINE_EXCEEDED', 'the store timed out waiting for the request'],
   TimeoutError: ['DEADLINE_EXCEEDED', 'timed out'],
+  NotImplemented: ['UNIMPLEMENTED', 'the store does not implement the operation'],
 };
 
 /** The code for an HTTP status when the error code says nothing known. */

@@ -23,7 +23,7 @@ export class S3Multipart implements UfsMultipart {
 
   create(path: string, options: UfsWriteOptions = {}): Promise<string> {
     return this.#run(`Cannot start a multipart upload of "${this.#uri}${path}"`, path, options, (key, signal) =>
-      this.#api.createMultipart(this.#at.bucket, key, options.contentType, signal),
+      this.#api.createMultipart(this.#at.bucket, key, options, signal),
     );
   }
 

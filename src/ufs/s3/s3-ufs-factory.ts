@@ -6,13 +6,14 @@ import { S3Api } from './s3-api.js';
 import { s3Location } from './s3-location.js';
 import { S3Ufs } from './s3-ufs.js';
 
-const OPTIONS = ['endpoint', 'region', 'pathStyle', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'profile', 'multipartThreshold', 'partSize'] as const;
+const OPTIONS = ['endpoint', 'region', 'pathStyle', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'profile', 'multipartThreshold', 'partSize', 'tagging'] as const;
 
 /**
  * `s3://bucket/prefix` (or `s3a://`) → an S3Ufs. Options: endpoint (for S3-compatible stores),
  * region (default us-east-1), pathStyle (default true when an endpoint is given), static
  * credentials (accessKeyId, secretAccessKey, sessionToken) or a shared-config profile (else
- * the SDK's default chain), and multipartThreshold / partSize overriding the process's tuning.
+ * the SDK's default chain), multipartThreshold / partSize overriding the process's tuning, and
+ * tagging (default true; false for S3-compatible stores without object tagging, e.g. Swift's s3api).
  */
 export const createS3Ufs: UfsFactory = (uri, options, tuning) => {
   checkKnownOptions(uri.text, options, OPTIONS);
@@ -42,5 +43,5 @@ export const createS3Ufs: UfsFactory = (uri, options, tuning) => {
     ...tuning,
     partSize,
     multipartThreshold: options['multipartThreshold'] === undefined ? tuning.multipartThreshold : parseSize(options['multipartThreshold']),
-  });
+  }, { tagging: booleanOption(uri.text, options, 'tagging', true) });
 };

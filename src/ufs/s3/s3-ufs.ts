@@ -10,6 +10,8 @@ import type {
   UfsReadOptions,
   UfsReadResult,
   UfsStatus,
+  UfsTagging,
+  UfsTags,
   UfsWriteOptions,
   UfsWriteSource,
   UnderFileSystem,
@@ -30,18 +32,22 @@ import { S3Multipart } from './s3-multipart.js';
  */
 export class S3Ufs implements UnderFileSystem {
   readonly uri: string;
-  readonly capabilities: UfsCapabilities = { rename: false, multipart: true };
+  readonly capabilities: UfsCapabilities;
   readonly multipart: S3Multipart;
+  readonly tagging?: UfsTagging;
   readonly #api: S3Api;
   readonly #at: S3Location;
   readonly #tuning: UfsTuning;
 
-  constructor(api: S3Api, location: S3Location, tuning: UfsTuning) {
+  /** `tagging`: whether the store keeps object tags (Swift's s3api does not). */
+  constructor(api: S3Api, location: S3Location, tuning: UfsTuning, features: { tagging: boolean } = { tagging: true }) {
     this.#api = api;
     this.#at = location;
     this.#tuning = tuning;
     this.uri = `s3://${location.bucket}/${location.prefix}`;
     this.multipart = new S3Multipart(api, location, this.uri);
+    this.capabilities = { rename: false, multipart: true, tagging: features.tagging };
+    if (features.tagging) this.tagging = { get: (path, options) => this.#getTags(path, options), put: (path, tags, options) => this.#putTags(path, tags, options) };
   }
 
   async stat(path: string, options: UfsCallOptions = {}): Promise<UfsStatus> {
@@ -55,7 +61,7 @@ export class S3Ufs implements UnderFileSystem {
       // A directory when any key is below it. The root always is one, but listing it still
       // checks that the bucket exists and the store answers.
       const isDirectory = await this.#isDirectory(path, signal);
-      if (path === '' || isDirectory) return { path, kind: 'directory', size: 0, mtimeMs: 0, version: '' };
+      if (path === '' || isDirectory) return { path, kind: 'directory', size: 0, mtimeMs: 0, version: '', attributes: { metadata: {} } };
       throw new DoraError('NOT_FOUND', `${attempt}: no such file or directory`);
     });
   }
@@ -87,6 +93,7 @@ export class S3Ufs implements UnderFileSystem {
       checkUfsPath(this.uri, path, { allowRoot: false });
       const key = objectKey(this.#at, path);
       const size = source instanceof Uint8Array ? source.byteLength : options.size;
+      const fields = this.capabilities.tagging ? options : { ...options, tags: undefined };
       let written = 0;
       let sourceError: unknown;
       // A failing source must abort the request: the SDK would otherwise wait for the bytes
@@ -106,15 +113,11 @@ export class S3Ufs implements UnderFileSystem {
       try {
         const etag =
           source instanceof Uint8Array
-            ? await this.#api.put(this.#at.bucket, key, source, { size: source.byteLength, contentType: options.contentType }, signal)
+            ? await this.#api.put(this.#at.bucket, key, source, { ...fields, size: source.byteLength }, signal)
             : size !== undefined && size <= this.#tuning.multipartThreshold
-              ? await this.#api.put(this.#at.bucket, key, stream(), { size, contentType: options.contentType }, signal)
-              : await this.#api.upload(this.#at.bucket, key, stream(), {
-                  partSize: this.#tuning.partSize,
-                  queueSize: this.#tuning.uploadConcurrency,
-                  contentType: options.contentType,
-                }, signal);
-        return fileStatus(path, { key, size: size ?? written, mtimeMs: Date.now(), etag });
+              ? await this.#api.put(this.#at.bucket, key, stream(), { ...fields, size }, signal)
+              : await this.#api.upload(this.#at.bucket, key, stream(), { ...fields, partSize: this.#tuning.partSize, queueSize: this.#tuning.uploadConcurrency }, signal);
+        return fileStatus(path, { key, size: size ?? written, mtimeMs: Date.now(), etag, contentType: options.contentType, metadata: options.metadata ?? {} });
       } catch (error) {
         throw sourceError ?? error;
       }
@@ -152,6 +155,42 @@ export class S3Ufs implements UnderFileSystem {
 
   async close(): Promise<void> {
     this.#api.destroy();
+  }
+
+  /** Tags of an object; of a directory, its `dir/` marker's; of a root at the bucket's top, the bucket's. */
+  async #getTags(path: string, options: UfsCallOptions = {}): Promise<UfsTags> {
+    const attempt = `Cannot read the tags of "${this.uri}${path}"`;
+    return this.#run(attempt, options, async (signal) => {
+      const key = await this.#taggedKey(path, attempt, signal);
+      if (key === undefined || (await this.#head(path, signal)) !== undefined) return this.#api.getTags(this.#at.bucket, key, signal);
+      return this.#api.getTags(this.#at.bucket, key, signal).catch((error: unknown) => {
+        if (httpStatusOf(error) === 404) return {}; // a directory without a marker has no tags
+        throw error;
+      });
+    });
+  }
+
+  async #putTags(path: string, tags: UfsTags, options: UfsCallOptions = {}): Promise<void> {
+    const attempt = `Cannot set the tags of "${this.uri}${path}"`;
+    return this.#run(attempt, options, async (signal) => {
+      const key = await this.#taggedKey(path, attempt, signal);
+      if (key !== undefined && key.endsWith('/') && Object.keys(tags).length > 0) {
+        await this.#api.put(this.#at.bucket, key, new Uint8Array(0), { size: 0, tags }, signal); // the marker carries them
+        return;
+      }
+      await this.#api.putTags(this.#at.bucket, key, tags, signal).catch((error: unknown) => {
+        if (httpStatusOf(error) !== 404 || key === undefined || !key.endsWith('/')) throw error; // no marker, no tags: done
+      });
+    });
+  }
+
+  /** The key whose tags stand for `path` (undefined: the bucket's own). Throws NOT_FOUND. */
+  async #taggedKey(path: string, attempt: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+    checkUfsPath(this.uri, path);
+    if (path === '' && this.#at.prefix === '') return undefined;
+    if (path !== '' && (await this.#head(path, signal)) !== undefined) return objectKey(this.#at, path);
+    if (path !== '' && !(await this.#isDirectory(path, signal))) throw new DoraError('NOT_FOUND', `${attempt}: no such file or directory`);
+    return directoryPrefix(this.#at, path);
   }
 
   /** The object at `path`, or undefined when there is none. */
@@ -199,5 +238,14 @@ export class S3Ufs implements UnderFileSystem {
 /** The status of an object; its version is the ETag (or mtime and size where a store sends none). */
 export function fileStatus(path: string, object: S3Object): UfsStatus {
   const version = object.etag ?? `${object.mtimeMs.toString(36)}-${object.size.toString(36)}`;
-  return { path, kind: 'file', size: object.size, mtimeMs: object.mtimeMs, version, ...(object.etag === undefined ? {} : { etag: object.etag }) };
+  const attributes = object.metadata === undefined ? undefined : { ...(object.contentType === undefined ? {} : { contentType: object.contentType }), metadata: object.metadata };
+  return {
+    path,
+    kind: 'file',
+    size: object.size,
+    mtimeMs: object.mtimeMs,
+    version,
+    ...(object.etag === undefined ? {} : { etag: object.etag }),
+    ...(attributes === undefined ? {} : { attributes }),
+  };
 }

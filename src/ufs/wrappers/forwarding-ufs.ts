@@ -6,6 +6,7 @@ import type {
   UfsReadOptions,
   UfsReadResult,
   UfsStatus,
+  UfsTagging,
   UfsWriteOptions,
   UfsWriteSource,
   UnderFileSystem,
@@ -13,7 +14,8 @@ import type {
 
 export type UfsOperation =
   | 'stat' | 'read' | 'write' | 'delete' | 'mkdir' | 'rename'
-  | 'multipart.create' | 'multipart.uploadPart' | 'multipart.complete' | 'multipart.abort';
+  | 'multipart.create' | 'multipart.uploadPart' | 'multipart.complete' | 'multipart.abort'
+  | 'tagging.get' | 'tagging.put';
 
 /** What a wrapper knows about one call. */
 export interface UfsCall {
@@ -36,6 +38,7 @@ export class ForwardingUfs implements UnderFileSystem {
   readonly capabilities: UfsCapabilities;
   readonly rename?: (from: string, to: string, options?: UfsCallOptions) => Promise<void>;
   readonly multipart?: UfsMultipart;
+  readonly tagging?: UfsTagging;
   protected readonly inner: UnderFileSystem;
 
   constructor(inner: UnderFileSystem) {
@@ -53,6 +56,13 @@ export class ForwardingUfs implements UnderFileSystem {
         uploadPart: (p, u, src, o = {}) => this.call(op('multipart.uploadPart', p, src instanceof Uint8Array, true), o, (x) => mp.uploadPart(p, u, src, x)),
         complete: (p, id, parts, o = {}) => this.call(op('multipart.complete', p, false, true), o, (x) => mp.complete(p, id, parts, x)),
         abort: (p, id, o = {}) => this.call(op('multipart.abort', p, true, true), o, (x) => mp.abort(p, id, x)),
+      };
+    }
+    const tagging = inner.tagging;
+    if (tagging !== undefined) {
+      this.tagging = {
+        get: (p, o = {}) => this.call(op('tagging.get', p, true, false), o, (x) => tagging.get(p, x)),
+        put: (p, tags, o = {}) => this.call(op('tagging.put', p, true, true), o, (x) => tagging.put(p, tags, x)),
       };
     }
   }

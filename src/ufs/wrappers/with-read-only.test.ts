@@ -49,7 +49,7 @@ describe('withReadOnly over file://', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('refuses write, delete, mkdir and rename with PERMISSION_DENIED naming the mount, and changes nothing', async () => {
+  it('refuses write, delete, mkdir, rename and tagging with PERMISSION_DENIED naming the mount, and changes nothing', async () => {
     const before = await snapshot(dir);
     await refused(ufs.write('docs/a.txt', Buffer.from('overwritten')), 'docs/a.txt');
     await refused(ufs.write('new.txt', Buffer.from('new')), 'new.txt');
@@ -58,6 +58,9 @@ describe('withReadOnly over file://', () => {
     await refused(ufs.mkdir('newdir'), 'newdir');
     assert.ok(ufs.rename !== undefined, 'a store with rename keeps the method');
     await refused(ufs.rename('b.txt', 'c.txt'), 'b.txt');
+    assert.ok(ufs.tagging !== undefined, 'a store with tagging keeps it');
+    await refused(ufs.tagging.put('b.txt', { a: 'b' }), 'b.txt');
+    assert.deepEqual(await ufs.tagging.get('b.txt'), {}, 'reading tags is allowed');
     assert.deepEqual(await snapshot(dir), before);
   });
 
@@ -77,7 +80,7 @@ describe('withReadOnly over file://', () => {
     const listed: string[] = [];
     for await (const entry of ufs.list('', { recursive: true })) listed.push(entry.path);
     assert.deepEqual(listed, ['b.txt', 'docs/a.txt']);
-    assert.deepEqual(ufs.capabilities, { rename: true, multipart: false });
+    assert.deepEqual(ufs.capabilities, { rename: true, multipart: false, tagging: true });
     assert.equal(ufs.multipart, undefined);
   });
 });
