@@ -9,6 +9,7 @@ interface AddOptions {
   option: Record<string, string>;
   credentials?: string;
   syncInterval?: string;
+  replicas?: string;
   json?: boolean;
 }
 
@@ -27,6 +28,7 @@ export const mountCommands: CommandModule = {
       .option('--option <key=value>', 'a store option (endpoint, region, pathStyle, …); repeatable', collectOption, {})
       .option('--credentials <name>', 'credentials kept outside the mount table, by name (DORA_CREDENTIALS_<NAME>_ACCESS_KEY_ID / _SECRET_ACCESS_KEY where dora runs)')
       .option('--sync-interval <duration>', 'how long cached metadata is trusted: 30s, -1 (never re-check), 0 (always)')
+      .option('--replicas <n>', 'how many workers keep each file (default 1)')
       .option('--json', 'print the new mount as JSON')
       .action(async (path: string, uri: string, options: AddOptions) => {
         const request: MountRequest = {
@@ -37,6 +39,7 @@ export const mountCommands: CommandModule = {
           options: options.option,
           credentials: options.credentials,
           syncInterval: options.syncInterval,
+          replicas: options.replicas,
         };
         const added = await (await context.client()).mount(request, { signal: context.signal });
         if (options.json === true) return context.json(added);
@@ -68,6 +71,7 @@ function mountRow(mount: MountInfo): string[] {
   const options = Object.entries(mount.options).map(([key, value]) => `${key}=${value}`);
   if (mount.credentials !== undefined) options.push(`credentials=${mount.credentials}`);
   if (mount.syncIntervalMs !== undefined) options.push(`syncInterval=${mount.syncIntervalMs}ms`);
+  if (mount.replicas !== undefined) options.push(`replicas=${mount.replicas}`);
   return [mount.path, mount.uri, mount.readOnly ? 'ro' : 'rw', mount.writeType, options.join(',') || '-'];
 }
 

@@ -1,6 +1,6 @@
 import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
 import type { FallbackMount } from './store-fallback.js';
-import type { WorkerSelectorFactory } from './worker-selector.js';
+import type { SelectorFactory } from './cluster-view.js';
 
 /** Options of DoraClient and of its calls. */
 
@@ -20,8 +20,10 @@ export interface DoraClientOptions {
   fallbackMounts?: readonly FallbackMount[] | undefined;
   /** Store options (credentials) to add when fallback opens a mount's store. */
   resolveCredentials?: ((mount: FallbackMount) => UfsOptions | Promise<UfsOptions>) | undefined;
-  /** Builds the worker selector from the coordinator's worker list; default `SingleWorkerSelector`. */
-  selector?: WorkerSelectorFactory | undefined;
+  /** Builds the worker selector from the live workers; default a consistent-hash ring. */
+  selector?: SelectorFactory | undefined;
+  /** Virtual nodes per worker on the default ring; every client of a cluster must agree. */
+  virtualNodes?: number | undefined;
   /** How long the worker list and mount table are cached; default 3 s. */
   clusterTtlMs?: number | undefined;
   /** How long opening a connection may take; default 5 s. */
@@ -45,6 +47,8 @@ export interface ListOptions extends CallOptions {
 }
 
 export interface ReadOptions extends CallOptions {
+  /** Workers the read may be served by (the first N on the ring); default the mount's replicas. */
+  replicas?: number | undefined;
   offset?: number | undefined;
   /** Most bytes to read; default to the end of the file. */
   length?: number | undefined;

@@ -70,6 +70,10 @@ export interface ClusterCacheSummary {
 export interface ClientStats {
   /** Operations (or the rest of a read) served straight from the store because a worker could not be reached. */
   readonly fallbacks: number;
+  /** Calls (or the rest of a read) served by another worker because the first did not answer. */
+  readonly failovers: number;
   /** Reads retried because the file changed in the store before any byte was delivered. */
   readonly readRetries: number;
+  /** Times the live worker set changed (and the hash ring was rebuilt). */
+  readonly membershipChanges: number;
 }

@@ -2,12 +2,15 @@ import type { MountInfo } from '../mount/mount-info.js';
 import { CachedValue } from './cached-value.js';
 import type { WorkerInfo } from './client-types.js';
 import type { HttpTransport, Peer } from './http-transport.js';
-import type { WorkerSelector, WorkerSelectorFactory } from './worker-selector.js';
+import type { WorkerSelector } from '../hash/worker-selector.js';
+
+/** Builds the selector that places files on the live workers. */
+export type SelectorFactory = (workers: readonly WorkerInfo[]) => WorkerSelector<WorkerInfo>;
 
 export interface ClusterViewOptions {
   readonly transport: HttpTransport;
   readonly coordinator: Peer;
-  readonly selector: WorkerSelectorFactory;
+  readonly selector: SelectorFactory;
   /** How long the worker list and mount table are trusted before the coordinator is asked again. */
   readonly ttlMs: number;
   /** Bounds each call to the coordinator made to refresh the view. */
@@ -19,23 +22,31 @@ interface Signalled {
 }
 
 /**
- * What the client knows of the cluster: its workers (as a selector) and its mount table, both
- * asked of the coordinator and kept for a few seconds. While the coordinator is unreachable the
- * last answers are used, so reads go on without it.
+ * What the client knows of the cluster: its live workers (as a selector) and its mount table,
+ * both asked of the coordinator and kept for a few seconds. The selector (the hash ring) is
+ * rebuilt only when the live set changes. While the coordinator is unreachable the last answers
+ * are used, so reads go on without it.
  */
 export class ClusterView {
   readonly #options: ClusterViewOptions;
-  readonly #selector: CachedValue<WorkerSelector>;
+  readonly #selector: CachedValue<WorkerSelector<WorkerInfo>>;
   readonly #mounts: CachedValue<readonly MountInfo[]>;
+  #built: { readonly signature: string; readonly selector: WorkerSelector<WorkerInfo> } | undefined;
+  #changes = 0;
 
   constructor(options: ClusterViewOptions) {
     this.#options = options;
-    this.#selector = new CachedValue(async () => options.selector(await this.#fetchWorkers()), { ttlMs: options.ttlMs });
+    this.#selector = new CachedValue(async () => this.#place(await this.#fetchWorkers()), { ttlMs: options.ttlMs });
     this.#mounts = new CachedValue(() => this.#fetchMounts(), { ttlMs: options.ttlMs });
   }
 
-  /** A selector over the current workers. Throws UNAVAILABLE when the coordinator was never reached. */
-  selector(options: Signalled = {}): Promise<WorkerSelector> {
+  /** How many times the live set changed (and the ring was rebuilt) since the first answer. */
+  get membershipChanges(): number {
+    return this.#changes;
+  }
+
+  /** A selector over the live workers. Throws UNAVAILABLE when the coordinator was never reached. */
+  selector(options: Signalled = {}): Promise<WorkerSelector<WorkerInfo>> {
     return this.#selector.get({ signal: options.signal, attempt: 'Cannot list workers' });
   }
 
@@ -57,6 +68,16 @@ export class ClusterView {
   /** The mount table changed through this client. */
   mountsChanged(): void {
     this.#mounts.invalidate();
+  }
+
+  /** The selector for this worker list: the previous one while the live set is the same. */
+  #place(workers: readonly WorkerInfo[]): WorkerSelector<WorkerInfo> {
+    const live = workers.filter(isLive);
+    const signature = JSON.stringify(live.map((w) => [w.id, w.address, w.s3Address ?? '']).sort());
+    if (this.#built?.signature === signature) return this.#built.selector;
+    if (this.#built !== undefined) this.#changes++;
+    this.#built = { signature, selector: this.#options.selector(live) };
+    return this.#built.selector;
   }
 
   async #fetchWorkers(signal?: AbortSignal): Promise<readonly WorkerInfo[]> {
@@ -83,4 +104,9 @@ export class ClusterView {
     const timeout = AbortSignal.timeout(this.#options.requestTimeoutMs);
     return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
   }
+}
+
+/** Workers that take new reads: live ones (a decommissioning worker is off the ring). */
+function isLive(worker: WorkerInfo): boolean {
+  return worker.state === undefined || worker.state === 'live';
 }

@@ -17,6 +17,7 @@ import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../ufs/under-file-system.js';
 import type { FileStatus } from './client-types.js';
 import { DoraClient } from './dora-client.js';
+import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
 
 type Hook = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 
@@ -293,7 +294,7 @@ describe('DoraClient over HTTP', () => {
     before(async () => {
       dead = await refusingAddress();
     });
-    const deadWorker = () => ({ select: () => ({ id: 'dead', address: dead, state: 'live' }) });
+    const deadWorker = () => new ConsistentHashSelector([{ id: 'dead', address: dead, state: 'live' }]);
 
     it('stat, list and read are served from the store and counted', async () => {
       await withClient(

@@ -12,6 +12,7 @@ import { isDoraError } from '../common/errors.js';
 import { readAll } from '../common/streams.js';
 import { startEmbedded } from '../server/embedded.js';
 import { DoraClient } from './dora-client.js';
+import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
 
 type Embedded = Awaited<ReturnType<typeof startEmbedded>>;
 
@@ -150,7 +151,7 @@ describe('DoraClient against the embedded server', () => {
   it('reads go straight to the store when the worker refuses connections', async () => {
     await client.write('/fallback.bin', payload);
     const dead = await refusingAddress();
-    const direct = new DoraClient({ address: embedded.coordinatorUrl, selector: () => ({ select: () => ({ id: 'dead', address: dead, state: 'live' }) }) });
+    const direct = new DoraClient({ address: embedded.coordinatorUrl, selector: () => new ConsistentHashSelector([{ id: 'dead', address: dead, state: 'live' }]) });
     try {
       assert.equal((await direct.stat('/fallback.bin')).size, payload.length);
       assert.equal(sha256(await direct.readFile('/fallback.bin')), sha256(payload));

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { DoraError, describeCause, isDoraError } from '../common/errors.js';
 import { checkedChunks, readAll } from '../common/streams.js';
-import { normalizeDoraPath } from '../mount/dora-path.js';
+import { coveringMount, normalizeDoraPath, storeIdentity } from '../mount/dora-path.js';
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
@@ -11,7 +11,7 @@ import { ClusterView } from './cluster-view.js';
 import { HttpTransport, type Peer } from './http-transport.js';
 import { openReadStream, type OpenedBytes } from './read-stream.js';
 import { isUnreachable, markUnreachable } from './remote-error.js';
-import { SingleWorkerSelector } from './single-worker-selector.js';
+import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
 import { StoreFallback } from './store-fallback.js';
 import { WorkerApi } from './worker-api.js';
 
@@ -30,7 +30,12 @@ export class DoraClient {
   readonly #view: ClusterView;
   readonly #fallback: StoreFallback | undefined;
   readonly #workers = new Map<string, WorkerApi>();
+  /** Workers that did not answer lately, by address, until when they are tried last. */
+  readonly #suspects = new Map<string, number>();
+  /** Where this client starts among a file's replicas, so clients spread their reads. */
+  readonly #spread = Math.floor(Math.random() * 1024);
   #fallbacks = 0;
+  #failovers = 0;
   #readRetries = 0;
   #closed = false;
 
@@ -41,7 +46,7 @@ export class DoraClient {
     this.#view = new ClusterView({
       transport: this.#transport,
       coordinator: this.#coordinator,
-      selector: options.selector ?? ((workers) => new SingleWorkerSelector(workers)),
+      selector: options.selector ?? ((workers) => new ConsistentHashSelector(workers, { virtualNodes: options.virtualNodes })),
       ttlMs: options.clusterTtlMs ?? 3_000,
       requestTimeoutMs: options.connectTimeoutMs ?? 5_000,
     });
@@ -71,7 +76,7 @@ export class DoraClient {
   async stat(path: string, options: StatOptions = {}): Promise<FileStatus> {
     const canonical = normalizeDoraPath(path);
     try {
-      return await this.#onWorker(canonical, options.signal, (worker) => worker.stat(canonical, options));
+      return await this.#onWorker(canonical, options.signal, (worker) => worker.stat(canonical, options), FAILOVER);
     } catch (error) {
       return this.#viaFallback(error, options.signal, (fallback) => fallback.stat(canonical, options));
     }
@@ -89,8 +94,11 @@ export class DoraClient {
       let page;
       try {
         const after = startAfter;
-        page = await this.#onWorker(canonical, options.signal, (worker) =>
-          worker.list(canonical, { recursive: options.recursive, startAfter: after, limit: options.pageSize, signal: options.signal }),
+        page = await this.#onWorker(
+          canonical,
+          options.signal,
+          (worker) => worker.list(canonical, { recursive: options.recursive, startAfter: after, limit: options.pageSize, signal: options.signal }),
+          FAILOVER,
         );
       } catch (error) {
         const after = startAfter;
@@ -128,7 +136,7 @@ export class DoraClient {
     return openReadStream({
       offset,
       length,
-      open: (range, expectVersion) => this.#openBytes(canonical, range, expectVersion, signal),
+      open: (range, expectVersion) => this.#openBytes(canonical, range, expectVersion, { signal, replicas: options.replicas }),
       onRetry: () => this.#readRetries++,
     });
   }
@@ -161,7 +169,7 @@ export class DoraClient {
   /** The tags of a file or directory. Throws NOT_FOUND, UNIMPLEMENTED (a store without tags). */
   async tags(path: string, options: CallOptions = {}): Promise<Record<string, string>> {
     const canonical = normalizeDoraPath(path);
-    return this.#onWorker(canonical, options.signal, (worker) => worker.tags(canonical, options));
+    return this.#onWorker(canonical, options.signal, (worker) => worker.tags(canonical, options), FAILOVER);
   }
 
   /** Replaces the tags of a file or directory; an empty set removes them. Throws NOT_FOUND, UNIMPLEMENTED. */
@@ -253,8 +261,18 @@ export class DoraClient {
     }
   }
 
+  /**
+   * The workers that keep `path`, in preference order: the owner first, then its replicas (as many
+   * as the mount asks for, or `replicas`). Throws UNAVAILABLE when no worker is live.
+   */
+  async owners(path: string, options: CallOptions & { replicas?: number | undefined } = {}): Promise<readonly WorkerInfo[]> {
+    const canonical = normalizeDoraPath(path);
+    const { owners, replicas } = await this.#placement(canonical, options.signal, options.replicas);
+    return owners.slice(0, replicas);
+  }
+
   stats(): ClientStats {
-    return { fallbacks: this.#fallbacks, readRetries: this.#readRetries };
+    return { fallbacks: this.#fallbacks, failovers: this.#failovers, readRetries: this.#readRetries, membershipChanges: this.#view.membershipChanges };
   }
 
   /** Closes pooled connections and stores opened for fallback. Idempotent. */
@@ -264,10 +282,16 @@ export class DoraClient {
     await Promise.all([this.#transport.close(), this.#fallback?.close()]);
   }
 
-  async #openBytes(path: string, range: { offset: number; length: number | undefined }, expectVersion: string | undefined, signal: AbortSignal | undefined): Promise<OpenedBytes> {
+  async #openBytes(
+    path: string,
+    range: { offset: number; length: number | undefined },
+    expectVersion: string | undefined,
+    options: { signal: AbortSignal | undefined; replicas: number | undefined },
+  ): Promise<OpenedBytes> {
+    const { signal } = options;
     const changed = (): DoraError => new DoraError('ABORTED', `Cannot read "${path}" at offset ${range.offset}: the file changed while it was read`);
     try {
-      const opened = await this.#onWorker(path, signal, (worker) => worker.read(path, { ...range, signal }));
+      const opened = await this.#onWorker(path, signal, (worker) => worker.read(path, { ...range, signal }), { failover: true, replicas: options.replicas, spread: true });
       if (expectVersion !== undefined && opened.version !== expectVersion) {
         opened.cancel();
         throw changed();
@@ -304,28 +328,55 @@ export class DoraClient {
     return this.#fallback;
   }
 
-  /** Runs `call` on the worker for `path`; a worker that does not answer makes the view ask the coordinator again. */
-  async #onWorker<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi) => Promise<T>): Promise<T> {
-    const worker = await this.#worker(path, signal);
-    try {
-      return await call(worker);
-    } catch (error) {
-      if (isUnreachable(error)) this.#view.workerFailed();
-      throw error;
-    }
-  }
-
-  async #worker(path: string, signal: AbortSignal | undefined): Promise<WorkerApi> {
+  /**
+   * Runs `call` on the owner of `path`. With `failover`, a worker that does not answer is followed
+   * by the next in the file's preference list (its replicas, then the worker the ring would
+   * choose without it); else the owner's failure is the answer. A worker that does not answer is
+   * tried last for a while, and makes the view ask the coordinator again.
+   */
+  async #onWorker<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi) => Promise<T>, route: Route = {}): Promise<T> {
     if (this.#closed) throw new DoraError('FAILED_PRECONDITION', `Cannot reach a worker for "${path}": the client is closed`);
-    const selector = await this.#view.selector({ signal });
-    let worker: WorkerInfo;
+    let candidates: readonly WorkerInfo[];
     try {
-      worker = selector.select(path);
+      const placement = await this.#placement(path, signal, route.replicas);
+      candidates = this.#ordered(placement.owners, route.spread === true ? placement.replicas : 1);
     } catch (error) {
       // No worker to ask is the same, for fallback, as a worker that does not answer.
       throw isDoraError(error, 'UNAVAILABLE') ? markUnreachable(error) : error;
     }
-    return this.#workerApi(worker.address);
+    let failure: unknown;
+    for (const [i, worker] of (route.failover === true ? candidates : candidates.slice(0, 1)).entries()) {
+      try {
+        const result = await call(this.#workerApi(worker.address));
+        if (i > 0) this.#failovers++;
+        this.#suspects.delete(worker.address);
+        return result;
+      } catch (error) {
+        if (!isUnreachable(error) || signal?.aborted === true) throw error;
+        this.#suspects.set(worker.address, Date.now() + SUSPECT_MS);
+        this.#view.workerFailed();
+        failure = error;
+      }
+    }
+    throw failure;
+  }
+
+  /** A file's preference list (one more worker than its replicas, for failover) and its replica count. */
+  async #placement(path: string, signal: AbortSignal | undefined, wanted: number | undefined): Promise<{ owners: readonly WorkerInfo[]; replicas: number }> {
+    const selector = await this.#view.selector({ signal });
+    // Without the mount table (a coordinator never reached), files are placed by dora path.
+    const mounts = await this.#view.mounts({ signal }).catch(() => []);
+    const replicas = wanted ?? coveringMount(mounts, path)?.replicas ?? 1;
+    return { owners: selector.owners(storeIdentity(mounts, path), replicas + 1), replicas };
+  }
+
+  /** Starts reads at this client's replica (spreading clients over a file's replicas); suspects go last. */
+  #ordered(owners: readonly WorkerInfo[], replicas: number): WorkerInfo[] {
+    const start = replicas > 1 ? this.#spread % Math.min(replicas, owners.length) : 0;
+    const rotated = [...owners.slice(start, replicas), ...owners.slice(0, start), ...owners.slice(replicas)];
+    const now = Date.now();
+    const suspect = (w: WorkerInfo): boolean => (this.#suspects.get(w.address) ?? 0) > now;
+    return [...rotated.filter((w) => !suspect(w)), ...rotated.filter(suspect)];
   }
 
   #workerApi(address: string): WorkerApi {
@@ -337,6 +388,20 @@ export class DoraClient {
     return api;
   }
 }
+
+/** How a call picks among a file's workers. */
+interface Route {
+  /** Try the next worker when one does not answer (reads and metadata; never changes). */
+  failover?: boolean;
+  /** Start at this client's replica rather than the owner (reads). */
+  spread?: boolean;
+  replicas?: number | undefined;
+}
+
+const FAILOVER: Route = { failover: true };
+
+/** How long a worker that did not answer is tried last. */
+const SUSPECT_MS = 10_000;
 
 function normalizeAddress(address: string): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;

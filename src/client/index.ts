@@ -2,8 +2,9 @@
 export { DoraClient } from './dora-client.js';
 export { DEFAULT_ADDRESS, type CallOptions, type DoraClientOptions, type ListOptions, type ReadOptions, type WriteOptions } from './client-options.js';
 export type { CacheSummary, CacheTierSummary, ClientStats, ClusterCacheSummary, FileKind, FileStatus, WorkerCacheSummary, WorkerInfo } from './client-types.js';
-export type { WorkerSelector, WorkerSelectorFactory } from './worker-selector.js';
-export { SingleWorkerSelector } from './single-worker-selector.js';
+export type { WorkerSelector, RingMember } from '../hash/worker-selector.js';
+export { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
+export type { SelectorFactory } from './cluster-view.js';
 export type { FallbackMount } from './store-fallback.js';
 export type { MountInfo, MountRequest, WriteType } from '../mount/mount-info.js';
 export { DoraError, isDoraError, type ErrorCode } from '../common/errors.js';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DoraError, describeCause, isDoraError } from '../common/errors.js';
-import { isUnder, normalizeDoraPath, relativeTo } from '../mount/dora-path.js';
+import { coveringMount, isUnder, normalizeDoraPath, relativeTo } from '../mount/dora-path.js';
 import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
 import type { UfsStatus, UnderFileSystem } from '../ufs/under-file-system.js';
 import type { FileStatus } from './client-types.js';
@@ -77,11 +77,7 @@ export class StoreFallback {
   async #resolve(path: string, signal: AbortSignal | undefined): Promise<{ mount: FallbackMount; ufs: UnderFileSystem; relative: string }> {
     const canonical = normalizeDoraPath(path);
     const mounts = await this.#options.mounts(signal);
-    let mount: FallbackMount | undefined;
-    for (const candidate of mounts) {
-      const at = normalizeDoraPath(candidate.path);
-      if (isUnder(canonical, at) && (mount === undefined || at.length > mount.path.length)) mount = { ...candidate, path: at };
-    }
+    const mount = coveringMount(mounts.map((m) => ({ ...m, path: normalizeDoraPath(m.path) })), canonical);
     if (mount === undefined) throw new DoraError('NOT_FOUND', `Cannot resolve "${canonical}": no mount covers it`);
     return { mount, ufs: await this.#open(mount), relative: relativeTo(canonical, mount.path) };
   }

@@ -138,6 +138,44 @@ export const CONFIG_KEYS = {
     description: 'Multipart uploads neither completed nor aborted within this time are removed with their parts.',
   },
 
+  'etcd.endpoints': {
+    type: 'list',
+    default: [],
+    description: 'etcd client URLs (comma-separated); empty means static membership and the mount table in the data directory.',
+  },
+  'etcd.prefix': { type: 'string', default: '/dora', description: 'Key prefix of this cluster in etcd, so several clusters can share one etcd.' },
+  'membership.leaseTtl': {
+    type: 'duration',
+    default: 5 * SECOND,
+    min: 1000,
+    description: 'How long a worker stays listed after it stops keeping its etcd registration alive (a crash or a cut-off).',
+  },
+  'membership.workers': {
+    type: 'list',
+    default: [],
+    description: 'Static membership without etcd: worker internal API URLs, each optionally "id=URL".',
+  },
+  'cluster.virtualNodes': {
+    type: 'int',
+    default: 2000,
+    min: 1,
+    max: 65536,
+    unit: 'points',
+    description: 'Points each worker places on the consistent-hash ring; every process of a cluster must agree.',
+  },
+  'client.connectTimeout': { type: 'duration', default: 5 * SECOND, min: 1, description: 'How long a client waits to connect to a worker before trying the next replica.' },
+  'client.idleTimeout': {
+    type: 'duration',
+    default: 30 * SECOND,
+    min: 1,
+    description: 'How long a worker may stay silent mid-call before the client counts it unreachable and fails over.',
+  },
+  'worker.drainTimeout': {
+    type: 'duration',
+    default: 60 * SECOND,
+    description: 'How long a decommissioned worker waits for running reads to finish before it stops.',
+  },
+
   'log.level': {
     type: 'enum',
     values: ['trace', 'debug', 'info', 'warn', 'error'],

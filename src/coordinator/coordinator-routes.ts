@@ -64,6 +64,7 @@ function mountRequest(body: unknown): MountRequest {
   if (b['writeType'] !== undefined && typeof b['writeType'] !== 'string') fail('"writeType" must be a string');
   if (b['credentials'] !== undefined && typeof b['credentials'] !== 'string') fail('"credentials" must be a string');
   if (b['syncInterval'] !== undefined && typeof b['syncInterval'] !== 'string' && typeof b['syncInterval'] !== 'number') fail('"syncInterval" must be a duration');
+  if (b['replicas'] !== undefined && typeof b['replicas'] !== 'string' && typeof b['replicas'] !== 'number') fail('"replicas" must be a number');
   const options = b['options'] ?? {};
   if (typeof options !== 'object' || options === null || Object.values(options).some((v) => typeof v !== 'string')) {
     fail('"options" must be an object of strings');
@@ -76,6 +77,7 @@ function mountRequest(body: unknown): MountRequest {
     options: options as Record<string, string>,
     credentials: b['credentials'] as string | undefined,
     syncInterval: b['syncInterval'] as string | number | undefined,
+    replicas: b['replicas'] as string | number | undefined,
   };
 }
 

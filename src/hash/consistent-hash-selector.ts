@@ -5,7 +5,7 @@ import type { RingMember, WorkerSelector } from './worker-selector.js';
 
 export interface ConsistentHashSelectorOptions {
   /** Points each member places on the ring; default `ConsistentHashSelector.defaultVirtualNodes`. */
-  readonly virtualNodes?: number;
+  readonly virtualNodes?: number | undefined;
 }
 
 const MAX_VIRTUAL_NODES = 65_536;

@@ -28,3 +28,23 @@ export function isUnder(path: string, root: string): boolean {
 export function relativeTo(path: string, root: string): string {
   return root === '/' ? path.slice(1) : path.slice(root.length + 1);
 }
+
+/** The mount whose path is the longest prefix of `path` (canonical), or undefined when none covers it. */
+export function coveringMount<M extends { readonly path: string }>(mounts: readonly M[], path: string): M | undefined {
+  let found: M | undefined;
+  for (const mount of mounts) {
+    if (isUnder(path, mount.path) && (found === undefined || mount.path.length > found.path.length)) found = mount;
+  }
+  return found;
+}
+
+/**
+ * A file's identity (DESIGN.md section 2): its full store URI, the mount's root plus the path
+ * below it. What the hash ring places; when no mount covers the path, the dora path itself.
+ */
+export function storeIdentity(mounts: ReadonlyArray<{ readonly path: string; readonly uri: string }>, path: string): string {
+  const mount = coveringMount(mounts, path);
+  if (mount === undefined) return path;
+  const root = mount.uri.endsWith('/') ? mount.uri : `${mount.uri}/`;
+  return root + relativeTo(path, mount.path);
+}

@@ -25,7 +25,12 @@ export interface MountInfo {
    * -1 never re-checks (until invalidated), 0 always re-checks. Absent: the process default.
    */
   readonly syncIntervalMs?: number;
+  /** How many workers keep each file of this mount (the first N on the hash ring). Absent: 1. */
+  readonly replicas?: number;
 }
+
+/** Most replicas a mount may ask for. */
+export const MAX_REPLICAS = 16;
 
 /** What `dora mount add` asks for; everything but path and uri has a default. */
 export interface MountRequest {
@@ -37,6 +42,8 @@ export interface MountRequest {
   credentials?: string | undefined;
   /** A duration (`30s`), or -1 (never re-check) / 0 (always). */
   syncInterval?: string | number | undefined;
+  /** Workers per file, 1 to 16. */
+  replicas?: string | number | undefined;
 }
 
 export function parseWriteType(value: string | undefined, attempt: string): WriteType {
@@ -62,4 +69,14 @@ export function parseSyncInterval(value: string | number | undefined, attempt: s
 function checkWhole(ms: number): number {
   if (!Number.isSafeInteger(ms) || ms < 0) throw new Error('not a whole number of ms');
   return ms;
+}
+
+/** Parses a replica count: a whole number from 1 to MAX_REPLICAS. */
+export function parseReplicas(value: string | number | undefined, attempt: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REPLICAS) {
+    throw new DoraError('INVALID_ARGUMENT', `${attempt}: replicas ${JSON.stringify(value)} is not a whole number from 1 to ${MAX_REPLICAS}`);
+  }
+  return n;
 }

@@ -3,7 +3,7 @@ import type { UfsRegistry, UfsOptions } from '../ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../ufs/under-file-system.js';
 import { withReadOnly } from '../ufs/wrappers/with-read-only.js';
 import { isUnder, normalizeDoraPath, relativeTo } from './dora-path.js';
-import { parseSyncInterval, parseWriteType, type MountInfo, type MountRequest } from './mount-info.js';
+import { parseReplicas, parseSyncInterval, parseWriteType, type MountInfo, type MountRequest } from './mount-info.js';
 import type { MountStore } from './mount-store.js';
 
 export interface MountTableOptions {
@@ -62,6 +62,7 @@ export class MountTable {
     const existing = this.#mounts.find((m) => m.path === path);
     if (existing !== undefined) throw new DoraError('ALREADY_EXISTS', `${attempt}: "${path}" is already a mount point (of "${existing.uri}")`);
     const syncIntervalMs = parseSyncInterval(request.syncInterval, attempt);
+    const replicas = parseReplicas(request.replicas, attempt);
     const mount: MountInfo = {
       path,
       uri: request.uri.trim(),
@@ -70,6 +71,7 @@ export class MountTable {
       options: { ...(request.options ?? {}) },
       ...(request.credentials === undefined ? {} : { credentials: request.credentials }),
       ...(syncIntervalMs === undefined ? {} : { syncIntervalMs }),
+      ...(replicas === undefined ? {} : { replicas }),
     };
     const parent = this.#mounts.find((m) => isUnder(path, m.path));
     if (parent !== undefined) await this.#checkParent(parent, path, attempt, options.signal);
@@ -120,6 +122,22 @@ export class MountTable {
       ufs.catch(() => this.#opened.delete(located.mount.path));
     }
     return { ...located, ufs: await ufs };
+  }
+
+  /**
+   * Takes the table another process saved (a watch on a shared store fired): mounts removed or
+   * changed have their stores closed; the rest stay open. Throws what the store's `load` throws.
+   */
+  async reload(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const next = sortByDepth(await this.#store.load({ signal: options.signal }));
+    const kept = new Map(next.map((m) => [m.path, JSON.stringify(m)]));
+    for (const old of this.#mounts) {
+      if (kept.get(old.path) === JSON.stringify(old)) continue;
+      const opened = this.#opened.get(old.path);
+      this.#opened.delete(old.path);
+      void opened?.then((u) => u.close()).catch(() => undefined);
+    }
+    this.#mounts = next;
   }
 
   /** Closes every opened store. */

@@ -1,10 +1,10 @@
-import type { WorkerService } from '../worker/worker-service.js';
+import type { S3Namespace } from './namespace/s3-namespace.js';
 import type { CredentialStore } from './auth/s3-credentials.js';
 import type { MultipartStore } from './multipart/multipart-store.js';
 
-/** What S3 handlers work with: the namespace as the worker serves it. */
+/** What S3 handlers work with: the namespace (this worker's, or routed to each file's owner). */
 export interface S3Context {
-  readonly worker: WorkerService;
+  readonly namespace: S3Namespace;
   /** The region clients are told (GetBucketLocation, x-amz-bucket-region). */
   readonly region: string;
   /** The access keys, when configured (copies check read access to their source bucket). */

@@ -8,6 +8,7 @@ import { FileMountStore } from '../mount/file-mount-store.js';
 import { MountTable } from '../mount/mount-table.js';
 import { loadS3Credentials } from '../s3/load-credentials.js';
 import { MultipartStore } from '../s3/multipart/multipart-store.js';
+import { localNamespace } from '../s3/namespace/local-namespace.js';
 import { S3Server } from '../s3/s3-server.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { resilientUfs, ufsPolicies } from '../ufs/wrappers/resilient-ufs.js';
@@ -64,7 +65,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   sweep(); // abandoned uploads: at start, then hourly
   const sweeper = setInterval(sweep, Math.min(config.s3.multipartMaxAge, 3600_000)).unref();
   const s3 = new S3Server(
-    { worker: node.service, region: 'us-east-1', multipart, ...(credentials === undefined ? {} : { credentials }) },
+    { namespace: localNamespace(node.service), region: 'us-east-1', multipart, ...(credentials === undefined ? {} : { credentials }) },
     { allowAnonymousRemote: config.s3.allowAnonymousRemote, ...(credentials === undefined ? {} : { credentials }) },
   );
   const s3Url = await s3.listen(config.s3.port, config.host);

@@ -11,7 +11,7 @@ import { sendXml } from '../s3-response.js';
 export async function requireBucket(ctx: S3Context, bucket: string): Promise<FileStatus> {
   checkBucketName(bucket);
   try {
-    const status = await ctx.worker.stat(`/${bucket}`);
+    const status = await ctx.namespace.stat(`/${bucket}`);
     if (status.kind === 'directory') return status;
   } catch (error) {
     if (!isDoraError(error, 'NOT_FOUND')) throw error;
@@ -24,7 +24,7 @@ export async function listBuckets(_req: S3Request, res: ServerResponse, ctx: S3C
   const buckets: Array<{ Name: string; CreationDate: string }> = [];
   let startAfter: string | undefined;
   do {
-    const page = await ctx.worker.list('/', { limit: 1000, ...(startAfter === undefined ? {} : { startAfter }) });
+    const page = await ctx.namespace.list('/', { limit: 1000, ...(startAfter === undefined ? {} : { startAfter }) });
     for (const e of page.entries) if (e.kind === 'directory') buckets.push({ Name: e.name, CreationDate: isoDate(e.mtimeMs) });
     startAfter = page.next;
   } while (startAfter !== undefined);
@@ -36,7 +36,7 @@ export async function createBucket(req: S3Request, res: ServerResponse, ctx: S3C
   checkBucketName(req.bucket);
   const exists = await requireBucket(ctx, req.bucket).then(() => true, () => false);
   if (exists) throw new S3Error('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: req.bucket });
-  await ctx.worker.mkdir(`/${req.bucket}`);
+  await ctx.namespace.mkdir(`/${req.bucket}`);
   res.writeHead(200, { location: `/${req.bucket}`, 'content-length': 0 }).end();
 }
 
@@ -48,9 +48,9 @@ export async function headBucket(req: S3Request, res: ServerResponse, ctx: S3Con
 /** DeleteBucket: only an empty one (BucketNotEmpty otherwise). */
 export async function deleteBucket(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
-  const page = await ctx.worker.list(`/${req.bucket}`, { limit: 1 });
+  const page = await ctx.namespace.list(`/${req.bucket}`, { limit: 1 });
   if (page.entries.length > 0) throw new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty', { BucketName: req.bucket });
-  await ctx.worker.delete(`/${req.bucket}`);
+  await ctx.namespace.delete(`/${req.bucket}`);
   res.writeHead(204).end();
 }
 

@@ -33,24 +33,23 @@ export async function copyObject(req: S3Request, res: ServerResponse, ctx: S3Con
   checkCopyConditions(req, objectEtag(source), source.mtimeMs);
   const attributes = directive === 'COPY' ? { contentType: source.contentType, metadata: source.metadata } : requestAttributes(req.headers);
   const tags = taggingDirective === 'COPY' ? await tagsOf(ctx, sourcePath) : (parseTaggingHeader(header(req, 'x-amz-tagging')) ?? {});
-  const read = await ctx.worker.read(sourcePath, {});
-  if (read.status.version !== source.version) throw new S3Error('ServiceUnavailable', 503, 'The source object changed while it was being copied; retry');
+  const read = await ctx.namespace.read(sourcePath, { offset: 0, length: source.size, version: source.version });
   const md5 = createHash('md5');
   async function* body(): AsyncGenerator<Uint8Array> {
-    const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = 'bytes' in read ? [read.bytes] : (read.stream as AsyncIterable<Uint8Array>);
+    const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = read instanceof Uint8Array ? [read] : read;
     for await (const chunk of chunks) {
       md5.update(chunk);
       yield chunk;
     }
   }
-  const written = await ctx.worker.write(target, body(), { size: source.size, ...attributes, tags });
+  const written = await ctx.namespace.write(target, body(), { size: source.size, ...attributes, tags });
   sendXml(res, 200, toXml({ CopyObjectResult: { '@_xmlns': S3_NAMESPACE, ETag: quotedEtag(md5.digest('hex')), LastModified: isoDate(written.mtimeMs) } }));
 }
 
 /** The source's tags to copy; none where its store keeps no tags. */
 async function tagsOf(ctx: S3Context, path: string): Promise<Readonly<Record<string, string>> | undefined> {
   try {
-    return await ctx.worker.tags(path);
+    return await ctx.namespace.tags(path);
   } catch (error) {
     if (isDoraError(error, 'UNIMPLEMENTED')) return undefined;
     throw error;

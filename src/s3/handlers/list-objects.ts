@@ -93,7 +93,7 @@ export async function collect(ctx: S3Context, bucket: string, q: { prefix: strin
   for (;;) {
     let page: { entries: FileStatus[]; next?: string };
     try {
-      page = await ctx.worker.list(dir, { recursive, limit: 1000, ...(startAfter === undefined ? {} : { startAfter: afterToken(startAfter, recursive) }) });
+      page = await ctx.namespace.list(dir, { recursive, limit: 1000, ...(startAfter === undefined ? {} : { startAfter: afterToken(startAfter, recursive) }) });
     } catch (error) {
       if (isDoraError(error, 'NOT_FOUND') || isDoraError(error, 'NOT_A_DIRECTORY')) return out;
       throw error;

@@ -121,7 +121,7 @@ export async function completeMultipartUpload(req: S3Request, res: ServerRespons
     if (part.size < MIN_PART_BYTES) throw new S3Error('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', { PartNumber: String(part.partNumber) });
   }
   const size = parts.reduce((sum, p) => sum + p.size, 0);
-  await ctx.worker.write(objectPath(req.bucket, req.key), multipart.read(upload, parts), { size, ...upload.attributes });
+  await ctx.namespace.write(objectPath(req.bucket, req.key), multipart.read(upload, parts), { size, ...upload.attributes });
   await multipart.remove(upload.uploadId);
   const md5s = createHash('md5');
   for (const part of parts) md5s.update(Buffer.from(part.etag, 'hex'));
@@ -174,9 +174,8 @@ async function copiedRange(req: S3Request, ctx: S3Context, source: string): Prom
     throw new S3Error('InvalidRange', 416, 'The requested range is not satisfiable');
   }
   const [start, end] = range ?? [0, status.size];
-  const read = await ctx.worker.read(path, { offset: start, length: end - start });
-  if (!('bytes' in read)) return read.stream as AsyncIterable<Uint8Array>;
-  const bytes = read.bytes;
+  const bytes = await ctx.namespace.read(path, { offset: start, length: end - start, version: status.version });
+  if (!(bytes instanceof Uint8Array)) return bytes;
   return (async function* () {
     yield bytes;
   })();

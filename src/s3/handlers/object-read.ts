@@ -52,14 +52,13 @@ export async function getObject(req: S3Request, res: ServerResponse, ctx: S3Cont
     res.writeHead(code, headers).end();
     return;
   }
-  const read = await ctx.worker.read(path, { offset: start, length: end - start });
-  if (read.status.version !== status.version) throw new S3Error('ServiceUnavailable', 503, 'The object changed while it was being read; retry'); // never serve a mix
+  const bytes = await ctx.namespace.read(path, { offset: start, length: end - start, version: status.version }); // never a mix of versions
   res.writeHead(code, headers);
-  if ('bytes' in read) {
-    res.end(read.bytes);
+  if (bytes instanceof Uint8Array) {
+    res.end(bytes);
     return;
   }
-  await pipeline(read.stream, res);
+  await pipeline(bytes, res);
 }
 
 /** What S3 answers for an object stored without a content type. */
@@ -68,7 +67,7 @@ export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 /** The object's status (with content type and metadata when `attributes`); NoSuchKey for a missing key or a directory. */
 export async function objectStatus(ctx: S3Context, path: string, key: string, options: { attributes?: boolean } = {}): Promise<FileStatus> {
   try {
-    const status = await ctx.worker.stat(path, options);
+    const status = await ctx.namespace.stat(path, options);
     if (status.kind === 'file') return status;
   } catch (error) {
     if (!isDoraError(error, 'NOT_FOUND') && !isDoraError(error, 'NOT_A_DIRECTORY')) throw error;

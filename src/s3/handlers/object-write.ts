@@ -28,7 +28,7 @@ export async function putObject(req: S3Request, res: ServerResponse, ctx: S3Cont
   if (!Number.isSafeInteger(size) || size < 0) throw new S3Error('InvalidArgument', 400, 'Content-Length must be a whole number', { ArgumentName: 'Content-Length' });
   if (size > MAX_OBJECT_BYTES) throw new S3Error('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed object size.');
   if (req.key.endsWith('/') && size === 0) {
-    await ctx.worker.mkdir(path);
+    await ctx.namespace.mkdir(path);
     res.writeHead(200, { etag: quotedEtag(createHash('md5').digest('hex')), 'content-length': 0 }).end();
     return;
   }
@@ -50,7 +50,7 @@ export async function putObject(req: S3Request, res: ServerResponse, ctx: S3Cont
     }
   }
   try {
-    await ctx.worker.write(path, verified(), { size, ...attributes, tags });
+    await ctx.namespace.write(path, verified(), { size, ...attributes, tags });
   } catch (error) {
     if (isDoraError(error, 'INVALID_ARGUMENT') && /declared|ended after/.test(error.message)) {
       throw new S3Error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
@@ -70,9 +70,9 @@ export async function deleteObject(req: S3Request, res: ServerResponse, ctx: S3C
 /** Deletes one key (a file, or an empty directory for a key ending in '/'); nothing there is success. */
 export async function deleteKey(ctx: S3Context, bucket: string, key: string, path: string): Promise<void> {
   try {
-    const status = await ctx.worker.stat(path);
+    const status = await ctx.namespace.stat(path);
     if (status.kind === 'file' || key.endsWith('/')) {
-      await ctx.worker.delete(path);
+      await ctx.namespace.delete(path);
       await pruneEmptyParents(ctx, path, `/${bucket}`);
     }
   } catch (error) {
@@ -86,8 +86,8 @@ export async function deleteKey(ctx: S3Context, bucket: string, key: string, pat
  */
 async function pruneEmptyParents(ctx: S3Context, path: string, bucketPath: string): Promise<void> {
   for (let dir = path.slice(0, path.lastIndexOf('/')); dir.length > bucketPath.length; dir = dir.slice(0, dir.lastIndexOf('/'))) {
-    const page = await ctx.worker.list(dir, { limit: 1 }).catch(() => undefined);
+    const page = await ctx.namespace.list(dir, { limit: 1 }).catch(() => undefined);
     if (page === undefined || page.entries.length > 0) return;
-    await ctx.worker.delete(dir).catch(() => undefined);
+    await ctx.namespace.delete(dir).catch(() => undefined);
   }
 }

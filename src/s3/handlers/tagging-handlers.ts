@@ -14,27 +14,27 @@ const MAX_TAGGING_BYTES = 64 * 1024;
 /** GetObjectTagging (`GET /bucket/key?tagging`). */
 export async function getObjectTagging(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   const path = await taggedObject(req, ctx);
-  sendXml(res, 200, taggingXml(await ctx.worker.tags(path)));
+  sendXml(res, 200, taggingXml(await ctx.namespace.tags(path)));
 }
 
 /** PutObjectTagging (`PUT /bucket/key?tagging`): replaces the object's tags (at most 10). */
 export async function putObjectTagging(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   const path = await taggedObject(req, ctx);
   const tags = parseTaggingXml((await readRequestBody(req, MAX_TAGGING_BYTES)).toString('utf8'), MAX_OBJECT_TAGS);
-  await ctx.worker.setTags(path, tags);
+  await ctx.namespace.setTags(path, tags);
   res.writeHead(200, { 'content-length': 0 }).end();
 }
 
 /** DeleteObjectTagging (`DELETE /bucket/key?tagging`). */
 export async function deleteObjectTagging(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
-  await ctx.worker.setTags(await taggedObject(req, ctx), {});
+  await ctx.namespace.setTags(await taggedObject(req, ctx), {});
   res.writeHead(204).end();
 }
 
 /** GetBucketTagging (`GET /bucket?tagging`): NoSuchTagSet when the bucket has none. */
 export async function getBucketTagging(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
-  const tags = await ctx.worker.tags(`/${req.bucket}`);
+  const tags = await ctx.namespace.tags(`/${req.bucket}`);
   if (Object.keys(tags).length === 0) throw new S3Error('NoSuchTagSet', 404, 'The TagSet does not exist', { BucketName: req.bucket });
   sendXml(res, 200, taggingXml(tags));
 }
@@ -43,14 +43,14 @@ export async function getBucketTagging(req: S3Request, res: ServerResponse, ctx:
 export async function putBucketTagging(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
   const tags = parseTaggingXml((await readRequestBody(req, MAX_TAGGING_BYTES)).toString('utf8'), MAX_BUCKET_TAGS);
-  await ctx.worker.setTags(`/${req.bucket}`, tags);
+  await ctx.namespace.setTags(`/${req.bucket}`, tags);
   res.writeHead(204).end();
 }
 
 /** DeleteBucketTagging (`DELETE /bucket?tagging`). */
 export async function deleteBucketTagging(req: S3Request, res: ServerResponse, ctx: S3Context): Promise<void> {
   await requireBucket(ctx, req.bucket);
-  await ctx.worker.setTags(`/${req.bucket}`, {});
+  await ctx.namespace.setTags(`/${req.bucket}`, {});
   res.writeHead(204).end();
 }
 
