@@ -3,7 +3,7 @@ import type { DoraClient } from '../client/dora-client.js';
 import type { FileStatus } from '../client/client-types.js';
 import { isDoraError } from '../common/errors.js';
 import type { CliContext, CommandModule } from './cli-context.js';
-import { baseName, humanSize, listingLine } from './output.js';
+import { baseName, humanSize, listingLine, table } from './output.js';
 
 /** The `dora fs` group, found or created: every fs command module adds to the same group. */
 export function fsGroup(program: Command): Command {
@@ -108,6 +108,19 @@ export const fsCommands: CommandModule = {
         }
         if (options.json === true) return context.json({ path, bytes, files: count });
         await context.write(`${size(bytes).padEnd(12)}  ${path}\n`);
+      });
+
+    fs.command('location')
+      .description("show the workers that own a file on the hash ring: its owner, then its replicas")
+      .argument('<path>', 'dora path')
+      .option('--replicas <n>', "how many workers to show (default the mount's replica count)")
+      .option('--json', 'a JSON array of {id, address, state, role}')
+      .action(async (path: string, options: { replicas?: string; json?: boolean }) => {
+        const replicas = options.replicas === undefined ? undefined : Number(options.replicas);
+        const owners = await (await context.client()).owners(path, { signal: context.signal, replicas });
+        const located = owners.map((w, i) => ({ id: w.id, address: w.address, state: w.state, role: i === 0 ? 'owner' : 'replica' }));
+        if (options.json === true) return context.json(located);
+        await context.write(table([['ROLE', 'ID', 'ADDRESS', 'STATE'], ...located.map((w) => [w.role, w.id, w.address, w.state])]));
       });
   },
 };

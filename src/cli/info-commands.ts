@@ -2,7 +2,7 @@ import type { CacheSummary, WorkerCacheSummary } from '../client/client-types.js
 import type { CommandModule } from './cli-context.js';
 import { humanSize, table } from './output.js';
 
-/** `dora info cache`: what the cluster knows about itself. */
+/** `dora info cache|nodes`: what the cluster knows about itself. */
 export const infoCommands: CommandModule = {
   register(program, context) {
     const info = program.command('info').description('show the state of the cluster');
@@ -16,6 +16,24 @@ export const infoCommands: CommandModule = {
         if (options.json === true) return context.json(summary);
         if (summary.workers.length === 0) return context.write('No workers.\n');
         await context.write(summary.workers.map(describeWorkerCache).join('\n'));
+      });
+
+    info
+      .command('nodes')
+      .description('list the workers: state, address, cache capacity and usage')
+      .option('--json', 'a JSON array of {id, state, address, s3Address, capacityBytes, usedBytes}')
+      .action(async (options: { json?: boolean }) => {
+        const client = await context.client();
+        const [workers, caches] = await Promise.all([client.workers({ signal: context.signal }), client.cacheSummary({ signal: context.signal })]);
+        const used = new Map(caches.workers.map((w) => [w.id, 'error' in w ? undefined : (w as Partial<CacheSummary> & { bytes?: number }).bytes]));
+        const nodes = workers.map((w) => ({ ...w, usedBytes: used.get(w.id) ?? null }));
+        if (options.json === true) return context.json(nodes);
+        if (nodes.length === 0) return context.write('No workers.\n');
+        const rows = [
+          ['ID', 'STATE', 'ADDRESS', 'S3', 'CAPACITY', 'USED'],
+          ...nodes.map((n) => [n.id, n.state, n.address, n.s3Address ?? '-', n.capacityBytes === undefined ? '-' : humanSize(n.capacityBytes), n.usedBytes === null ? '?' : humanSize(n.usedBytes)]),
+        ];
+        await context.write(table(rows));
       });
   },
 };

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeCause, isDoraError } from '../common/errors.js';
 import { createCliContext, type CliIo, type CommandModule, type GlobalOptions } from './cli-context.js';
+import { clusterCommands } from './cluster-commands.js';
 import { confCommands } from './conf-commands.js';
 import { fsCommands } from './fs-commands.js';
 import { fsCopyCommand } from './fs-copy-command.js';
@@ -13,7 +14,7 @@ import { startCommand } from './start-command.js';
  * Every command group of `dora`, in help order. Each module adds its commands in `register`;
  * to add a command group, write its module and list it here.
  */
-export const COMMAND_MODULES: readonly CommandModule[] = [startCommand, fsCommands, fsReadCommands, fsCopyCommand, mountCommands, infoCommands, confCommands];
+export const COMMAND_MODULES: readonly CommandModule[] = [startCommand, clusterCommands, fsCommands, fsReadCommands, fsCopyCommand, mountCommands, infoCommands, confCommands];
 
 /** Exit status of a command that failed (a usage error included). */
 export const EXIT_FAILURE = 1;

@@ -1,6 +1,6 @@
 import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
 import type { FallbackMount } from './store-fallback.js';
-import type { SelectorFactory } from './cluster-view.js';
+import type { ClusterSource, SelectorFactory } from './cluster-view.js';
 
 /** Options of DoraClient and of its calls. */
 
@@ -20,6 +20,8 @@ export interface DoraClientOptions {
   fallbackMounts?: readonly FallbackMount[] | undefined;
   /** Store options (credentials) to add when fallback opens a mount's store. */
   resolveCredentials?: ((mount: FallbackMount) => UfsOptions | Promise<UfsOptions>) | undefined;
+  /** Learn workers and mounts from here rather than from the coordinator (a client inside a worker). */
+  source?: ClusterSource | undefined;
   /** Builds the worker selector from the live workers; default a consistent-hash ring. */
   selector?: SelectorFactory | undefined;
   /** Virtual nodes per worker on the default ring; every client of a cluster must agree. */
@@ -49,6 +51,8 @@ export interface ListOptions extends CallOptions {
 export interface ReadOptions extends CallOptions {
   /** Workers the read may be served by (the first N on the ring); default the mount's replicas. */
   replicas?: number | undefined;
+  /** Read exactly this version of the file (from `stat`): ABORTED if it changed, never a mix. */
+  version?: string | undefined;
   offset?: number | undefined;
   /** Most bytes to read; default to the end of the file. */
   length?: number | undefined;

@@ -35,7 +35,12 @@ export interface WorkerInfo {
   readonly address: string;
   /** Base URL of the worker's S3-compatible API, where it serves one. */
   readonly s3Address?: string;
+  /** 'live', or 'decommissioning' (off the ring for new reads, finishing running ones). */
   readonly state: string;
+  /** When this run of the worker started (ms since the epoch). */
+  readonly startedAt?: number;
+  /** Bytes its page store may hold over all tiers. */
+  readonly capacityBytes?: number;
 }
 
 export interface CacheTierSummary {

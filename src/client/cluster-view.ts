@@ -7,9 +7,19 @@ import type { WorkerSelector } from '../hash/worker-selector.js';
 /** Builds the selector that places files on the live workers. */
 export type SelectorFactory = (workers: readonly WorkerInfo[]) => WorkerSelector<WorkerInfo>;
 
+/**
+ * Where a client learns the cluster from when it lives inside it (a worker routing S3 requests):
+ * the membership and mount table it already watches, instead of asking the coordinator.
+ */
+export interface ClusterSource {
+  workers(): readonly WorkerInfo[];
+  mounts(): readonly MountInfo[];
+}
+
 export interface ClusterViewOptions {
   readonly transport: HttpTransport;
   readonly coordinator: Peer;
+  readonly source?: ClusterSource | undefined;
   readonly selector: SelectorFactory;
   /** How long the worker list and mount table are trusted before the coordinator is asked again. */
   readonly ttlMs: number;
@@ -81,6 +91,7 @@ export class ClusterView {
   }
 
   async #fetchWorkers(signal?: AbortSignal): Promise<readonly WorkerInfo[]> {
+    if (this.#options.source !== undefined) return this.#options.source.workers();
     const answer = await this.#options.transport.json<{ workers?: WorkerInfo[] }>(this.#options.coordinator, {
       method: 'GET',
       path: '/api/v1/nodes',
@@ -91,6 +102,7 @@ export class ClusterView {
   }
 
   async #fetchMounts(signal?: AbortSignal): Promise<readonly MountInfo[]> {
+    if (this.#options.source !== undefined) return this.#options.source.mounts();
     const answer = await this.#options.transport.json<{ mounts?: MountInfo[] }>(this.#options.coordinator, {
       method: 'GET',
       path: '/api/v1/mounts',

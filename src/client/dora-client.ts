@@ -13,7 +13,7 @@ import { openReadStream, type OpenedBytes } from './read-stream.js';
 import { isUnreachable, markUnreachable } from './remote-error.js';
 import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
 import { StoreFallback } from './store-fallback.js';
-import { WorkerApi } from './worker-api.js';
+import { WorkerApi, type ListPage } from './worker-api.js';
 
 /**
  * The dora SDK. It asks the coordinator for workers and mounts (cached for a few seconds) and
@@ -47,7 +47,8 @@ export class DoraClient {
       transport: this.#transport,
       coordinator: this.#coordinator,
       selector: options.selector ?? ((workers) => new ConsistentHashSelector(workers, { virtualNodes: options.virtualNodes })),
-      ttlMs: options.clusterTtlMs ?? 3_000,
+      source: options.source,
+      ttlMs: options.source === undefined ? (options.clusterTtlMs ?? 3_000) : 0,
       requestTimeoutMs: options.connectTimeoutMs ?? 5_000,
     });
     if (options.fallback !== false) {
@@ -122,6 +123,12 @@ export class DoraClient {
     }
   }
 
+  /** One page of a directory listing, from the directory's owner (or the next worker when it does not answer). */
+  async listPage(path: string, options: CallOptions & { recursive?: boolean | undefined; startAfter?: string | undefined; limit?: number | undefined } = {}): Promise<ListPage> {
+    const canonical = normalizeDoraPath(path);
+    return this.#onWorker(canonical, options.signal, (worker) => worker.list(canonical, options), FAILOVER);
+  }
+
   /**
    * Bytes [offset, offset + length) of a file, clamped to its end, streamed (never held whole).
    * Resolves once the first byte source answered: NOT_FOUND, IS_A_DIRECTORY and OUT_OF_RANGE fail
@@ -136,6 +143,7 @@ export class DoraClient {
     return openReadStream({
       offset,
       length,
+      version: options.version,
       open: (range, expectVersion) => this.#openBytes(canonical, range, expectVersion, { signal, replicas: options.replicas }),
       onRetry: () => this.#readRetries++,
     });
@@ -217,6 +225,18 @@ export class DoraClient {
   /** One worker's page cache, asked of the worker itself. */
   workerCacheSummary(worker: WorkerInfo, options: CallOptions = {}): Promise<CacheSummary> {
     return this.#workerApi(worker.address).cache(options);
+  }
+
+  /** Takes a worker off the ring for new reads; it stops once its running reads finish. Throws NOT_FOUND, UNAVAILABLE. */
+  async decommission(id: string, options: CallOptions = {}): Promise<void> {
+    await this.#transport.json(this.#coordinator, {
+      method: 'POST',
+      path: '/api/v1/nodes/decommission',
+      query: { id },
+      signal: options.signal,
+      attempt: `Cannot decommission worker "${id}"`,
+      idempotent: false,
+    });
   }
 
   /** The workers the coordinator lists now. */

@@ -19,6 +19,8 @@ export type BytesOpener = (range: { offset: number; length: number | undefined }
 export interface ReadStreamOptions {
   readonly offset: number;
   readonly length: number | undefined;
+  /** Read exactly this version: ABORTED, never retried, when the file has another. */
+  readonly version?: string | undefined;
   readonly open: BytesOpener;
   /** Called when a read is started again because the file changed before any byte was delivered. */
   readonly onRetry?: () => void;
@@ -35,13 +37,13 @@ const MAX_RESUMES = 3;
  * Resolves once the first source has answered, so a missing file fails here, not mid-stream.
  */
 export async function openReadStream(options: ReadStreamOptions): Promise<Readable> {
-  let retried = false;
+  let retried = options.version !== undefined; // a pinned read is never started again on another version
   const whole = { offset: options.offset, length: options.length };
   let current: OpenedBytes;
   try {
-    current = await options.open(whole, undefined);
+    current = await options.open(whole, options.version);
   } catch (error) {
-    if (!isDoraError(error, 'ABORTED')) throw error;
+    if (!isDoraError(error, 'ABORTED') || retried) throw error;
     retried = true;
     options.onRetry?.();
     current = await options.open(whole, undefined);
@@ -66,7 +68,7 @@ export async function openReadStream(options: ReadStreamOptions): Promise<Readab
           current = await options.open(rest, undefined);
         } else if (isUnreachable(error) && resumes < MAX_RESUMES && (delivered === 0 || current.version !== '')) {
           resumes++;
-          current = await options.open(rest, delivered === 0 ? undefined : current.version);
+          current = await options.open(rest, delivered === 0 ? options.version : current.version);
         } else {
           throw error;
         }

@@ -2,7 +2,7 @@ import type { DoraConfig } from '../conf/config-keys.js';
 import { JsonServer } from '../http/json-server.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import type { MountTable } from '../mount/mount-table.js';
-import { addCoordinatorRoutes, type WorkerDirectory } from './coordinator-routes.js';
+import { addCoordinatorRoutes, type LeaderView, type WorkerDirectory } from './coordinator-routes.js';
 
 export interface CoordinatorNode {
   readonly url: string;
@@ -10,11 +10,19 @@ export interface CoordinatorNode {
 }
 
 /** The coordinator: owner of the mount table and its REST API; never on the data path. */
-export async function startCoordinatorNode(config: DoraConfig, deps: { mounts: MountTable; workers: WorkerDirectory }): Promise<CoordinatorNode> {
+export async function startCoordinatorNode(
+  config: DoraConfig,
+  deps: { mounts: MountTable; workers: WorkerDirectory; leadership?: LeaderView | undefined },
+): Promise<CoordinatorNode> {
   const metrics = new MetricsRegistry();
   metrics.gauge('dora_mounts', 'Mount points in the namespace.', [], () => [[{}, deps.mounts.list().length]]);
-  metrics.gauge('dora_workers', 'Workers known to the coordinator.', [], () => [[{}, deps.workers.workers().length]]);
-  const server = addCoordinatorRoutes(new JsonServer(), { ...deps, metrics });
-  const url = await server.listen(config.web.port, config.host);
+  metrics.gauge('dora_workers', 'Workers known to the coordinator, by state.', ['state'], () => {
+    const members = deps.workers.members();
+    return (['live', 'decommissioning'] as const).map((state) => [{ state }, members.filter((w) => w.state === state).length]);
+  });
+  metrics.gauge('dora_coordinator_leader', '1 while this coordinator is the active leader.', [], () => [[{}, deps.leadership?.isLeader === false ? 0 : 1]]);
+  let url = '';
+  const server = addCoordinatorRoutes(new JsonServer(), { ...deps, metrics, url: () => url });
+  url = await server.listen(config.web.port, config.host);
   return { url, stop: () => server.close() };
 }

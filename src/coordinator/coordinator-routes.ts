@@ -3,18 +3,16 @@ import { readJson, requiredParam, type JsonServer } from '../http/json-server.js
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import type { MountTable } from '../mount/mount-table.js';
+import type { Membership } from '../membership/membership.js';
+import type { WorkerRecord } from '../membership/worker-record.js';
 
-/** A worker as the coordinator knows it. */
-export interface WorkerRecord {
-  readonly id: string;
-  /** The worker's internal API, e.g. http://127.0.0.1:29999. */
-  readonly address: string;
-  readonly s3Address?: string;
-}
+/** Where the coordinator learns which workers are live: the membership (static, or etcd in a cluster). */
+export type WorkerDirectory = Pick<Membership, 'members'>;
 
-/** Where the coordinator learns which workers exist (static for now; etcd in a cluster). */
-export interface WorkerDirectory {
-  workers(): readonly WorkerRecord[];
+/** Who leads among several coordinators (absent: this one is the only one). */
+export interface LeaderView {
+  readonly isLeader: boolean;
+  leader(): string | undefined;
 }
 
 /** Store options whose values are never shown outside the process. */
@@ -24,7 +22,10 @@ const SECRET = /secret|token|password|credential/i;
  * The coordinator's REST API (docs/worker-api.md): the mount table, the workers, and a cache
  * summary gathered from every worker.
  */
-export function addCoordinatorRoutes(server: JsonServer, deps: { mounts: MountTable; workers: WorkerDirectory; metrics: MetricsRegistry }): JsonServer {
+export function addCoordinatorRoutes(
+  server: JsonServer,
+  deps: { mounts: MountTable; workers: WorkerDirectory; metrics: MetricsRegistry; leadership?: LeaderView | undefined; url: () => string },
+): JsonServer {
   return server
     .route('GET', '/healthz', async () => ({ status: 'ok' }))
     .route('GET', '/metrics', async (_req, res) => {
@@ -40,9 +41,23 @@ export function addCoordinatorRoutes(server: JsonServer, deps: { mounts: MountTa
     .route('DELETE', '/api/v1/mounts', async (req) => {
       await deps.mounts.remove(requiredParam(req, 'path'), { signal: req.signal });
     })
-    .route('GET', '/api/v1/nodes', async () => ({ workers: deps.workers.workers().map((w) => ({ ...w, state: 'live' })) }))
+    .route('GET', '/api/v1/nodes', async () => ({ workers: deps.workers.members() }))
+    .route('POST', '/api/v1/nodes/decommission', async (req) => {
+      const id = requiredParam(req, 'id');
+      const worker = deps.workers.members().find((w) => w.id === id);
+      if (worker === undefined) throw new DoraError('NOT_FOUND', `Cannot decommission worker "${id}": no live worker has that id`);
+      const res = await fetch(`${worker.address}/v1/decommission`, { method: 'POST', signal: AbortSignal.any([req.signal, AbortSignal.timeout(10_000)]) }).catch((error: unknown) => {
+        throw new DoraError('UNAVAILABLE', `Cannot decommission worker "${id}": it does not answer at ${worker.address} (${String(error)})`);
+      });
+      if (!res.ok) throw new DoraError('UNAVAILABLE', `Cannot decommission worker "${id}": it answered ${res.status} ${await res.text()}`);
+      return { id, state: 'decommissioning' };
+    })
+    .route('GET', '/api/v1/leader', async () => {
+      const self = deps.url();
+      return { self, leader: deps.leadership === undefined ? self : (deps.leadership.leader() ?? null), isLeader: deps.leadership?.isLeader ?? true };
+    })
     .route('GET', '/api/v1/cache', async (req) => ({
-      workers: await Promise.all(deps.workers.workers().map(async (w) => ({ id: w.id, ...(await workerCache(w, req.signal)) }))),
+      workers: await Promise.all(deps.workers.members().map(async (w) => ({ id: w.id, ...(await workerCache(w, req.signal)) }))),
     }));
 }
 

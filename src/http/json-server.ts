@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InFlight } from './in-flight.js';
 import { DoraError, isDoraError } from '../common/errors.js';
 import { HTTP_STATUS_BY_CODE } from './http-status.js';
 
@@ -25,6 +26,8 @@ const MAX_JSON_BODY = 1024 * 1024;
  * a route's work when its client disconnects.
  */
 export class JsonServer {
+  /** Requests being served now. */
+  readonly inFlight = new InFlight();
   readonly #server: Server;
   readonly #routes = new Map<string, Route>();
 
@@ -61,6 +64,7 @@ export class JsonServer {
   }
 
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight.track(res);
     const url = new URL(raw.url ?? '/', 'http://localhost');
     // The abort signal is made only for routes that ask for it: most small requests never do.
     let controller: AbortController | undefined;

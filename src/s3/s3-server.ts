@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { InFlight } from '../http/in-flight.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/bucket-handlers.js';
@@ -51,6 +52,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
  * sends, from the one table in s3-error.ts.
  */
 export class S3Server {
+  /** Requests being served now. */
+  readonly inFlight = new InFlight();
   readonly #server: Server;
   readonly #ctx: S3Context;
   readonly #options: S3ServerOptions;
@@ -87,6 +90,7 @@ export class S3Server {
   }
 
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight.track(res);
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);

@@ -5,6 +5,7 @@ import { MemoryPageStore } from '../cache/memory-page-store.js';
 import type { PageStore } from '../cache/page-store.js';
 import { TieredPageStore } from '../cache/tiered-page-store.js';
 import type { DoraConfig } from '../conf/config-keys.js';
+import type { InFlight } from '../http/in-flight.js';
 import { JsonServer } from '../http/json-server.js';
 import { WorkerMetrics, type CacheTotals } from '../metrics/worker-metrics.js';
 import type { MountTable } from '../mount/mount-table.js';
@@ -14,6 +15,8 @@ import { WorkerService } from './worker-service.js';
 
 export interface WorkerNode {
   readonly url: string;
+  /** Requests the worker API is serving now (a draining worker waits for none). */
+  readonly inFlight: InFlight;
   readonly service: WorkerService;
   readonly metrics: WorkerMetrics;
   readonly cache: CacheManager;
@@ -33,7 +36,10 @@ export interface CacheSummary extends CacheTotals {
  * A worker: its page store (a memory tier and disk tiers under the data directory), cache
  * manager, metadata cache and HTTP API, serving the namespace of `mounts`.
  */
-export async function startWorkerNode(config: DoraConfig, deps: { mounts: MountTable; metrics?: WorkerMetrics }): Promise<WorkerNode> {
+export async function startWorkerNode(
+  config: DoraConfig,
+  deps: { mounts: MountTable; metrics?: WorkerMetrics; decommission?: () => Promise<unknown> },
+): Promise<WorkerNode> {
   const dataDir = resolve(config.dataDir);
   const store = await openPageStore(config, dataDir);
   const metrics = deps.metrics ?? new WorkerMetrics(() => store.tierStats());
@@ -62,10 +68,11 @@ export async function startWorkerNode(config: DoraConfig, deps: { mounts: MountT
       ...metrics.totals(),
     };
   };
-  const server = addWorkerRoutes(new JsonServer(), service, { metrics: metrics.registry, cacheSummary });
+  const server = addWorkerRoutes(new JsonServer(), service, { metrics: metrics.registry, cacheSummary, decommission: deps.decommission });
   const url = await server.listen(config.worker.port, config.host);
   return {
     url,
+    inFlight: server.inFlight,
     service,
     metrics,
     cache,

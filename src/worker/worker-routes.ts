@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { integerParam, readJson, requiredParam, sendError, type JsonServer } from '../http/json-server.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { DoraError } from '../common/errors.js';
 import { parseWriteType } from '../mount/mount-info.js';
 import { parseTags, parseWriteAttributes, WRITE_ATTRIBUTES_HEADER } from '../http/write-attributes.js';
 import type { WorkerService } from './worker-service.js';
@@ -9,8 +10,16 @@ import type { WorkerService } from './worker-service.js';
  * The worker's internal HTTP API (docs/worker-api.md) over a WorkerService: thin translation
  * of query parameters and bodies, nothing else.
  */
-export function addWorkerRoutes(server: JsonServer, worker: WorkerService, extra: { metrics: MetricsRegistry; cacheSummary: () => unknown }): JsonServer {
+export function addWorkerRoutes(
+  server: JsonServer,
+  worker: WorkerService,
+  extra: { metrics: MetricsRegistry; cacheSummary: () => unknown; decommission?: (() => Promise<unknown>) | undefined },
+): JsonServer {
   return server
+    .route('POST', '/v1/decommission', async () => {
+      if (extra.decommission === undefined) throw new DoraError('FAILED_PRECONDITION', 'Cannot decommission this worker: it is not part of a cluster (dora start)');
+      return extra.decommission();
+    })
     .route('GET', '/healthz', async () => ({ status: 'ok' }))
     .route('GET', '/metrics', async (_req, res) => {
       const { contentType, body } = await extra.metrics.text();

@@ -1,0 +1,21 @@
+import type { DoraConfig } from '../conf/config-keys.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { MountStore } from '../mount/mount-store.js';
+import { MountTable } from '../mount/mount-table.js';
+import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
+import { resilientUfs, ufsPolicies } from '../ufs/wrappers/resilient-ufs.js';
+
+/** The mount table of a process, each store opened with the configured retries and timeouts (and metrics, on a worker). */
+export function openMountTable(
+  config: DoraConfig,
+  store: MountStore,
+  options: { metrics?: WorkerMetrics | undefined; resolveCredentials?: ((name: string) => Record<string, string>) | undefined },
+): Promise<MountTable> {
+  const policies = ufsPolicies(config);
+  const metrics = options.metrics;
+  return MountTable.open(store, {
+    registry: createDefaultUfsRegistry(policies.tuning),
+    ...(options.resolveCredentials === undefined ? {} : { resolveCredentials: options.resolveCredentials }),
+    decorate: (ufs) => resilientUfs(ufs, policies, metrics === undefined ? {} : { observe: (event) => metrics.onUfsCall(event) }),
+  });
+}
