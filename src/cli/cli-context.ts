@@ -62,7 +62,15 @@ export function createCliContext(io: CliIo, globals: () => GlobalOptions): CliCo
     signal: io.signal,
     interactive: io.stdout.isTTY === true,
     client: () => {
-      client ??= (async () => new DoraClient({ address: await coordinatorAddress(globals(), io.env, config) }))();
+      client ??= (async () => {
+        const resolved = await config();
+        return new DoraClient({
+          address: await coordinatorAddress(globals(), io.env, config),
+          virtualNodes: resolved.cluster.virtualNodes,
+          connectTimeoutMs: resolved.client.connectTimeout,
+          idleTimeoutMs: resolved.client.idleTimeout,
+        });
+      })();
       return client;
     },
     config,

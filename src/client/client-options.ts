@@ -4,6 +4,9 @@ import type { ClusterSource, SelectorFactory } from './cluster-view.js';
 
 /** Options of DoraClient and of its calls. */
 
+/** What a client reports as it routes: another worker served a call, the store did, or the live set changed. */
+export type ClientEvent = 'failover' | 'fallback' | 'membership-change';
+
 export const DEFAULT_ADDRESS = 'http://127.0.0.1:19999';
 
 export interface DoraClientOptions {
@@ -20,6 +23,8 @@ export interface DoraClientOptions {
   fallbackMounts?: readonly FallbackMount[] | undefined;
   /** Store options (credentials) to add when fallback opens a mount's store. */
   resolveCredentials?: ((mount: FallbackMount) => UfsOptions | Promise<UfsOptions>) | undefined;
+  /** Told of each failover, fallback and membership change as it happens (for metrics). */
+  observe?: ((event: ClientEvent) => void) | undefined;
   /** Learn workers and mounts from here rather than from the coordinator (a client inside a worker). */
   source?: ClusterSource | undefined;
   /** Builds the worker selector from the live workers; default a consistent-hash ring. */

@@ -20,6 +20,8 @@ export interface ClusterViewOptions {
   readonly transport: HttpTransport;
   readonly coordinator: Peer;
   readonly source?: ClusterSource | undefined;
+  /** Called each time the live set changes after the first answer. */
+  readonly onChange?: (() => void) | undefined;
   readonly selector: SelectorFactory;
   /** How long the worker list and mount table are trusted before the coordinator is asked again. */
   readonly ttlMs: number;
@@ -85,7 +87,10 @@ export class ClusterView {
     const live = workers.filter(isLive);
     const signature = JSON.stringify(live.map((w) => [w.id, w.address, w.s3Address ?? '']).sort());
     if (this.#built?.signature === signature) return this.#built.selector;
-    if (this.#built !== undefined) this.#changes++;
+    if (this.#built !== undefined) {
+      this.#changes++;
+      this.#options.onChange?.();
+    }
     this.#built = { signature, selector: this.#options.selector(live) };
     return this.#built.selector;
   }

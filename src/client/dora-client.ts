@@ -5,7 +5,7 @@ import { coveringMount, normalizeDoraPath, storeIdentity } from '../mount/dora-p
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
-import { DEFAULT_ADDRESS, type CallOptions, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
+import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
 import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, WorkerInfo } from './client-types.js';
 import { ClusterView } from './cluster-view.js';
 import { HttpTransport, type Peer } from './http-transport.js';
@@ -34,6 +34,7 @@ export class DoraClient {
   readonly #suspects = new Map<string, number>();
   /** Where this client starts among a file's replicas, so clients spread their reads. */
   readonly #spread = Math.floor(Math.random() * 1024);
+  readonly #observe: ((event: ClientEvent) => void) | undefined;
   #fallbacks = 0;
   #failovers = 0;
   #readRetries = 0;
@@ -43,11 +44,13 @@ export class DoraClient {
     this.address = normalizeAddress(options.address ?? DEFAULT_ADDRESS);
     this.#transport = new HttpTransport({ connectTimeoutMs: options.connectTimeoutMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 120_000 });
     this.#coordinator = { role: 'coordinator', url: this.address };
+    this.#observe = options.observe;
     this.#view = new ClusterView({
       transport: this.#transport,
       coordinator: this.#coordinator,
       selector: options.selector ?? ((workers) => new ConsistentHashSelector(workers, { virtualNodes: options.virtualNodes })),
       source: options.source,
+      onChange: () => options.observe?.('membership-change'),
       ttlMs: options.source === undefined ? (options.clusterTtlMs ?? 3_000) : 0,
       requestTimeoutMs: options.connectTimeoutMs ?? 5_000,
     });
@@ -345,6 +348,7 @@ export class DoraClient {
   #fallbackFor(error: unknown, signal: AbortSignal | undefined): StoreFallback {
     if (this.#fallback === undefined || !isUnreachable(error) || signal?.aborted === true || this.#closed) throw error;
     this.#fallbacks++;
+    this.#observe?.('fallback');
     return this.#fallback;
   }
 
@@ -368,7 +372,10 @@ export class DoraClient {
     for (const [i, worker] of (route.failover === true ? candidates : candidates.slice(0, 1)).entries()) {
       try {
         const result = await call(this.#workerApi(worker.address));
-        if (i > 0) this.#failovers++;
+        if (i > 0) {
+          this.#failovers++;
+          this.#observe?.('failover');
+        }
         this.#suspects.delete(worker.address);
         return result;
       } catch (error) {

@@ -1,6 +1,6 @@
 /** The dora client SDK: `new DoraClient({ address })`, then file, cache and mount operations. */
 export { DoraClient } from './dora-client.js';
-export { DEFAULT_ADDRESS, type CallOptions, type DoraClientOptions, type ListOptions, type ReadOptions, type WriteOptions } from './client-options.js';
+export { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
 export type { CacheSummary, CacheTierSummary, ClientStats, ClusterCacheSummary, FileKind, FileStatus, WorkerCacheSummary, WorkerInfo } from './client-types.js';
 export type { WorkerSelector, RingMember } from '../hash/worker-selector.js';
 export { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';

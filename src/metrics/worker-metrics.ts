@@ -1,4 +1,5 @@
 import type { CacheEvent } from '../cache/cache-manager.js';
+import type { ClientEvent } from '../client/client-options.js';
 import type { UfsCallEvent } from '../ufs/wrappers/with-metrics.js';
 import { MetricsRegistry } from './metrics-registry.js';
 
@@ -33,6 +34,7 @@ export class WorkerMetrics {
   readonly #ufsRequests;
   readonly #ufsLatency;
   readonly #ufsBytes;
+  readonly #routing;
   readonly #totals = { hits: 0, misses: 0, bytesFromCache: 0, bytesFromStore: 0 };
 
   constructor(tiers: () => readonly TierFigures[], registry: MetricsRegistry = new MetricsRegistry()) {
@@ -43,6 +45,11 @@ export class WorkerMetrics {
     this.#ufsRequests = registry.counter('dora_ufs_requests_total', 'Calls to under stores, by operation, outcome and scheme.', ['op', 'outcome', 'scheme']);
     this.#ufsLatency = registry.histogram('dora_ufs_request_seconds', 'Latency of calls to under stores.', ['op', 'scheme'], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]);
     this.#ufsBytes = registry.counter('dora_ufs_bytes_read_total', 'Bytes read from under stores.', ['scheme']);
+    this.#routing = registry.counter(
+      'dora_routing_events_total',
+      'Routing of S3 requests to owner workers: failover (another worker served), fallback (the store served), membership-change (the ring was rebuilt).',
+      ['event'],
+    );
     const each = (pick: (t: TierFigures) => number | undefined) => (): Array<[{ tier: string }, number]> =>
       tiers().flatMap((t) => (pick(t) === undefined ? [] : [[{ tier: t.name }, pick(t) ?? 0] as [{ tier: string }, number]]));
     registry.gauge('dora_cache_tier_pages', 'Pages cached, by tier.', ['tier'], each((t) => t.pages));
@@ -74,6 +81,11 @@ export class WorkerMetrics {
     } else {
       this.#readAhead.inc(event.pages);
     }
+  }
+
+  /** For the routing client's `observe`. */
+  onRouting(event: ClientEvent): void {
+    this.#routing.inc({ event });
   }
 
   /** For `withMetrics`' observer. */

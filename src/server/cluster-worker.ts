@@ -57,6 +57,7 @@ export async function startClusterWorker(config: DoraConfig, options: { resolveC
   const client = new DoraClient({
     source: { workers: () => cluster.membership.members(), mounts: () => mounts.list() },
     virtualNodes: config.cluster.virtualNodes,
+    observe: (event) => metrics.onRouting(event),
     connectTimeoutMs: config.client.connectTimeout,
     idleTimeoutMs: config.client.idleTimeout,
     resolveCredentials: (mount) => (mount.credentials === undefined || options.resolveCredentials === undefined ? {} : options.resolveCredentials(mount.credentials)),
