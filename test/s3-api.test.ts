@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,25 +32,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
+import { rawRequest } from './raw-request.js';
 import { s3Rejects } from './s3-assertions.js';
 
 const run = promisify(execFile);
 
 
-/** A raw request, for what clients would never send. */
-function raw(base: string, path: string, options: { method: string; headers?: Record<string, string>; body?: Buffer }): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    // The path goes as written: a URL object would resolve its '..' segments before sending.
-    const req = request({ hostname, port, path, method: options.method, headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 /** Sends a PUT that promises 100 bytes, sends 10, and hangs up. */
 function shortBody(base: string, path: string): Promise<void> {
@@ -163,7 +149,7 @@ describe('the S3 API', () => {
     assert.deepEqual(partial.Contents?.map((c) => c.Key), keys.slice(0, 5));
     const v1 = await s3.send(new ListObjectsCommand({ Bucket: 'many', Marker: 'logs/1049.txt', Prefix: 'logs/' }));
     assert.deepEqual(v1.Contents?.map((c) => c.Key), ['logs/sub/a.txt', 'logs/sub/b.txt']);
-    const encoded = await raw(dora.s3Url, '/many?list-type=2&prefix=other/&encoding-type=url', { method: 'GET' });
+    const encoded = await rawRequest(dora.s3Url, '/many?list-type=2&prefix=other/&encoding-type=url', { method: 'GET' });
     assert.match(encoded.body, /<Key>other\/with%20space%2Bplus.txt<\/Key>/);
   });
 
@@ -183,7 +169,7 @@ describe('the S3 API', () => {
     const quiet = await s3.send(new DeleteObjectsCommand({ Bucket: 'bulk', Delete: { Quiet: true, Objects: keys.slice(10).map((Key) => ({ Key })) } }));
     assert.equal(quiet.Deleted, undefined);
     await s3.send(new DeleteBucketCommand({ Bucket: 'bulk' }));
-    const malformed = await raw(dora.s3Url, '/many?delete', { method: 'POST', body: Buffer.from('<Delete><Object>') });
+    const malformed = await rawRequest(dora.s3Url, '/many?delete', { method: 'POST', body: Buffer.from('<Delete><Object>') });
     assert.equal(malformed.status, 400);
     assert.match(malformed.body, /<Code>MalformedXML<\/Code>/);
   });
@@ -237,11 +223,11 @@ describe('the S3 API', () => {
   it('refuses keys that would leave their bucket, bad digests and short bodies, writing nothing', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'safe' }));
     for (const key of ['../escape', 'a/../../b', 'a//b', './x', '%2e%2e/x']) {
-      const res = await raw(dora.s3Url, `/safe/${key}`, { method: 'PUT', body: Buffer.from('x') });
+      const res = await rawRequest(dora.s3Url, `/safe/${key}`, { method: 'PUT', body: Buffer.from('x') });
       assert.equal(res.status, 400, key);
       assert.match(res.body, /<Code>InvalidArgument<\/Code>/);
     }
-    const bad = await raw(dora.s3Url, '/safe/digest.txt', { method: 'PUT', headers: { 'content-md5': Buffer.alloc(16).toString('base64') }, body: Buffer.from('hello') });
+    const bad = await rawRequest(dora.s3Url, '/safe/digest.txt', { method: 'PUT', headers: { 'content-md5': Buffer.alloc(16).toString('base64') }, body: Buffer.from('hello') });
     assert.equal(bad.status, 400);
     assert.match(bad.body, /<Code>BadDigest<\/Code>/);
     assert.match(bad.body, /<RequestId>[0-9A-F]{16}<\/RequestId>/);
@@ -249,7 +235,7 @@ describe('the S3 API', () => {
     await shortBody(dora.s3Url, '/safe/short.txt');
     await new Promise((r) => setTimeout(r, 200));
     await s3Rejects(s3.send(new HeadObjectCommand({ Bucket: 'safe', Key: 'short.txt' })), '', 404);
-    const unknown = await raw(dora.s3Url, '/safe?cors', { method: 'GET' });
+    const unknown = await rawRequest(dora.s3Url, '/safe?cors', { method: 'GET' });
     assert.equal(unknown.status, 501);
     assert.ok(typeof unknown.headers['x-amz-request-id'] === 'string');
     const listing = await s3.send(new ListObjectsV2Command({ Bucket: 'safe' }));

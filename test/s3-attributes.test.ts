@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,23 +27,11 @@ import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { startMotoServer } from '../src/testing/moto-server.js';
 import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
 import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
+import { rawRequest } from './raw-request.js';
 import { s3Rejects } from './s3-assertions.js';
 
 const md5 = (data: string | Buffer): string => `"${createHash('md5').update(data).digest('hex')}"`;
 
-/** A raw request with headers exactly as given (UTF-8 bytes in a header, oversized metadata). */
-function raw(base: string, path: string, options: { method: string; headers?: Record<string, string>; body?: Buffer }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path, method: options.method, headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 describe('the S3 API keeps content types, user metadata, MD5 ETags and tags', () => {
   let dataDir: string;
@@ -133,7 +120,7 @@ describe('the S3 API keeps content types, user metadata, MD5 ETags and tags', ()
       await s3Rejects(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'badtags', Body: 'x', Tagging: 'aws:a=1' })), 'InvalidTag', 400);
       await s3Rejects(s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'missing' })), 'NoSuchKey', 404);
       await s3Rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'badtags' })), '', 404);
-      const malformed = await raw(dora.s3Url, `/${bucket}/tagged?tagging`, { method: 'PUT', body: Buffer.from('<Tagging><TagSet><Tag>') });
+      const malformed = await rawRequest(dora.s3Url, `/${bucket}/tagged?tagging`, { method: 'PUT', body: Buffer.from('<Tagging><TagSet><Tag>') });
       assert.equal(malformed.status, 400);
       assert.match(malformed.body, /<Code>MalformedXML<\/Code>/);
     });
@@ -151,12 +138,12 @@ describe('the S3 API keeps content types, user metadata, MD5 ETags and tags', ()
 
   it('keeps UTF-8 metadata and answers it RFC 2047-encoded, and refuses more than 2 KiB of metadata', async () => {
     const utf8 = Buffer.from('Zoë – 東京', 'utf8').toString('latin1'); // the bytes a client puts in the header
-    const put = await raw(dora.s3Url, '/local/utf8', { method: 'PUT', headers: { 'x-amz-meta-city': utf8, 'content-length': '1' }, body: Buffer.from('u') });
+    const put = await rawRequest(dora.s3Url, '/local/utf8', { method: 'PUT', headers: { 'x-amz-meta-city': utf8, 'content-length': '1' }, body: Buffer.from('u') });
     assert.equal(put.status, 200, put.body);
-    const head = await raw(dora.s3Url, '/local/utf8', { method: 'HEAD' });
+    const head = await rawRequest(dora.s3Url, '/local/utf8', { method: 'HEAD' });
     assert.equal(head.headers['x-amz-meta-city'], `=?UTF-8?B?${Buffer.from('Zoë – 東京').toString('base64')}?=`);
     assert.equal(head.headers['content-type'], 'binary/octet-stream', "S3's type for an object stored without one");
-    const big = await raw(dora.s3Url, '/local/big-meta', { method: 'PUT', headers: { 'x-amz-meta-a': 'x'.repeat(2100), 'content-length': '1' }, body: Buffer.from('b') });
+    const big = await rawRequest(dora.s3Url, '/local/big-meta', { method: 'PUT', headers: { 'x-amz-meta-a': 'x'.repeat(2100), 'content-length': '1' }, body: Buffer.from('b') });
     assert.equal(big.status, 400);
     assert.match(big.body, /<Code>MetadataTooLarge<\/Code>/);
     await s3Rejects(s3.send(new HeadObjectCommand({ Bucket: 'local', Key: 'big-meta' })), '', 404);
