@@ -344,6 +344,56 @@ describe('DoraClient over HTTP', () => {
     });
   });
 
+  describe('placement on the ring', () => {
+    it('fails over to the next worker of the file before the store, and counts it', async () => {
+      const dead = await refusingAddress();
+      // Two workers: whichever owns the file, the other one answers (this server plays both).
+      const workers = [
+        { id: 'dead', address: dead, state: 'live' },
+        { id: 'alive', address: cluster.url, state: 'live' },
+      ];
+      cluster.workers = workers;
+      try {
+        await withClient(async (client) => {
+          const files = Array.from({ length: 40 }, (_, i) => `/many/f${String(i).padStart(5, '0')}`);
+          const deadOwned = [];
+          for (const file of files) if ((await client.owners(file))[0]?.id === 'dead') deadOwned.push(file);
+          assert.ok(deadOwned.length > 0 && deadOwned.length < files.length, 'both workers own some of 40 files');
+          for (const file of deadOwned) assert.equal((await client.readFile(file)).toString(), String(Number(file.slice(-5))));
+          assert.ok(client.stats().failovers >= 1, 'the first file owned by the dead worker failed over');
+          assert.equal(client.stats().fallbacks, 0, 'another worker answered: the store was not needed');
+        });
+      } finally {
+        cluster.workers = undefined;
+      }
+    });
+
+    it('rebuilds the ring only when the live set changes, and leaves decommissioning workers off it', async () => {
+      cluster.workers = [{ id: 'w1', address: cluster.url, state: 'live' }];
+      try {
+        await withClient(async (client) => {
+          await client.stat('/hello.txt');
+          await new Promise((r) => setTimeout(r, 30));
+          await client.stat('/hello.txt');
+          assert.equal(client.stats().membershipChanges, 0, 'the same set: the same ring');
+          cluster.workers = [
+            { id: 'w1', address: cluster.url, state: 'live' },
+            { id: 'w2', address: cluster.url, state: 'decommissioning' },
+          ];
+          await new Promise((r) => setTimeout(r, 30));
+          assert.deepEqual((await client.owners('/hello.txt', { replicas: 2 })).map((w) => w.id), ['w1'], 'a decommissioning worker is off the ring');
+          assert.equal(client.stats().membershipChanges, 0, 'a decommissioning worker does not change the live set');
+          cluster.workers = [...cluster.workers, { id: 'w3', address: cluster.url, state: 'live' }];
+          await new Promise((r) => setTimeout(r, 30));
+          assert.equal((await client.owners('/hello.txt', { replicas: 2 })).length, 2);
+          assert.equal(client.stats().membershipChanges, 1);
+        }, { clusterTtlMs: 10 });
+      } finally {
+        cluster.workers = undefined;
+      }
+    });
+  });
+
   it('a worker that dies mid-read is replaced by the store from the first missing byte', async () => {
     let served = false;
     cluster.hook = (req, res) => {
