@@ -25,7 +25,9 @@ export interface DoraWorkerProcess {
   /** e.g. `http://127.0.0.1:41234`. */
   readonly workerUrl: string;
   readonly coordinatorUrl: string;
-  /** The node process serving both. */
+  /** The S3-compatible API, e.g. `http://127.0.0.1:41235`. */
+  readonly s3Url: string;
+  /** The node process serving all three. */
   readonly pid: number;
   /** SIGTERM (dora stops cleanly, writing a CPU profile if asked), SIGKILL after 10 s. Idempotent. */
   stop(): Promise<void>;
@@ -82,15 +84,15 @@ export async function startDoraWorkerProcess(options: DoraWorkerProcessOptions):
   };
   try {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    let ready: { web: string; worker: string } | undefined;
+    let ready: { web: string; worker: string; s3: string } | undefined;
     while (ready === undefined) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Cannot start dora: it exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
       if (Date.now() > deadline) throw new Error(`Cannot start dora: not ready after ${options.timeoutMs ?? 30_000} ms:\n${output}`);
-      ready = await readFile(readyFile, 'utf8').then((text) => JSON.parse(text) as { web: string; worker: string }, () => undefined);
+      ready = await readFile(readyFile, 'utf8').then((text) => JSON.parse(text) as { web: string; worker: string; s3: string }, () => undefined);
       if (ready === undefined) await sleep(50);
     }
     for (const mount of options.mounts ?? []) await postJson(`${ready.web}/api/v1/mounts`, mount);
-    return { workerUrl: ready.worker, coordinatorUrl: ready.web, pid: child.pid ?? 0, stop };
+    return { workerUrl: ready.worker, coordinatorUrl: ready.web, s3Url: ready.s3, pid: child.pid ?? 0, stop };
   } catch (error) {
     await stop();
     throw error;
