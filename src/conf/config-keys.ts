@@ -52,8 +52,10 @@ export const CONFIG_KEYS = {
 
   'ufs.s3.multipartThreshold': {
     type: 'size',
-    default: 64 * MiB,
-    description: 'Uploads at least this large use S3 multipart upload.',
+    default: 5 * GiB,
+    min: 5 * MiB,
+    max: 5 * GiB,
+    description: 'Writes of known size up to this go to S3 in one PUT, streamed (S3 allows 5 GiB); larger or unsized ones in multipart.',
   },
   'ufs.s3.partSize': {
     type: 'size',
@@ -141,7 +143,7 @@ export const CONFIG_KEYS = {
   'etcd.endpoints': {
     type: 'list',
     default: [],
-    description: 'etcd client URLs (comma-separated); empty means static membership and the mount table in the data directory.',
+    description: 'Client URLs of etcd (comma-separated); empty means static membership and the mount table in the data directory.',
   },
   'etcd.prefix': { type: 'string', default: '/dora', description: 'Key prefix of this cluster in etcd, so several clusters can share one etcd.' },
   'membership.leaseTtl': {

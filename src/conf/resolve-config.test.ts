@@ -49,7 +49,7 @@ describe('resolveConfig()', () => {
     assert.deepEqual(config.ufs.retry, { maxAttempts: 5, baseDelay: 100, maxDelay: 5 * SECOND, maxElapsed: 60 * SECOND });
     assert.equal(config.ufs.timeout, 30 * SECOND);
     assert.equal(config.ufs.idleTimeout, 60 * SECOND);
-    assert.deepEqual(config.ufs.s3, { multipartThreshold: 64 * MiB, partSize: 16 * MiB, uploadConcurrency: 4, maxSockets: 64 });
+    assert.deepEqual(config.ufs.s3, { multipartThreshold: 5 * 1024 * MiB, partSize: 16 * MiB, uploadConcurrency: 4, maxSockets: 64 });
     assert.equal(config.host, '127.0.0.1');
     assert.deepEqual([config.web.port, config.worker.port, config.s3.port], [19999, 29999, 29998]);
     const level: 'trace' | 'debug' | 'info' | 'warn' | 'error' = config.log.level; // the type follows the declaration

@@ -57,6 +57,9 @@ export class S3Server {
   readonly #server: Server;
   readonly #ctx: S3Context;
   readonly #options: S3ServerOptions;
+  /** Request ids: a random prefix per server and a counter (random bytes per request cost ~7% of a small GET). */
+  readonly #idPrefix = randomBytes(4).toString('hex').toUpperCase();
+  #requests = 0;
 
   constructor(ctx: S3Context, options: S3ServerOptions = {}) {
     this.#ctx = ctx;
@@ -85,13 +88,18 @@ export class S3Server {
     });
   }
 
+  #nextRequestId(): string {
+    this.#requests = (this.#requests + 1) % 0x1_0000_0000;
+    return this.#idPrefix + this.#requests.toString(16).toUpperCase().padStart(8, '0');
+  }
+
   #authenticate(raw: IncomingMessage, method: string, bucket: string): { accessKeyId: string | undefined; payload: RequestPayload } {
     return authenticateRequest(raw, method, bucket, this.#options);
   }
 
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight.track(res);
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const requestId = this.#nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'dora');

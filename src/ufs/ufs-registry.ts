@@ -14,7 +14,7 @@ export interface UfsTuning {
 }
 
 export const DEFAULT_UFS_TUNING: UfsTuning = Object.freeze({
-  multipartThreshold: 64 * 1024 * 1024,
+  multipartThreshold: 5 * 1024 * 1024 * 1024, // S3's largest single PUT: a known-size stream goes in one request
   partSize: 16 * 1024 * 1024,
   uploadConcurrency: 4,
   maxSockets: 64,
