@@ -11,9 +11,10 @@ export const clusterCommands: CommandModule = {
     serverFlags(worker, ['worker', 's3'], { etcd: true }).action(async (options: ServerOptions) => {
       const config = await context.config(configFlags(options));
       const node = await startClusterWorker(config, { resolveCredentials: credentialsFromEnv(process.env) });
+      const done = stopped(context.signal, node.drained); // SIGTERM handled before anyone can see the ready file
       await writeReadyFile(options.readyFile, { worker: node.workerUrl, s3: node.s3Url, id: node.id });
       await context.write(`dora worker ${node.id} is serving: worker API ${node.workerUrl}, S3 API ${node.s3Url}\n`);
-      await stopped(context.signal, node.drained);
+      await done;
       await node.stop();
     });
     worker
@@ -29,9 +30,10 @@ export const clusterCommands: CommandModule = {
     serverFlags(coordinator, ['web'], { etcd: true }).action(async (options: ServerOptions) => {
       const config = await context.config(configFlags(options));
       const node = await startClusterCoordinator(config, { resolveCredentials: credentialsFromEnv(process.env) });
+      const done = stopped(context.signal); // SIGTERM handled before anyone can see the ready file
       await writeReadyFile(options.readyFile, { web: node.url });
       await context.write(`dora coordinator is serving ${node.url}\n`);
-      await stopped(context.signal);
+      await done;
       await node.stop();
     });
   },

@@ -10,6 +10,7 @@ export const startCommand: CommandModule = {
     serverFlags(start, ['web', 'worker', 's3']).action(async (options: ServerOptions) => {
         const config = await context.config(configFlags(options));
         const dora = await startEmbedded({ config, resolveCredentials: credentialsFromEnv(process.env) });
+        const done = stopped(context.signal); // SIGTERM handled before anyone can see the ready file
         await writeReadyFile(options.readyFile, { web: dora.coordinatorUrl, worker: dora.workerUrl, s3: dora.s3Url });
         const address = dora.coordinatorUrl === 'http://127.0.0.1:19999' ? '' : ` --address ${dora.coordinatorUrl}`;
         const root = dora.mounts.list().find((m) => m.path === '/')?.uri ?? '';
@@ -31,7 +32,7 @@ export const startCommand: CommandModule = {
             '',
           ].join('\n'),
         );
-        await stopped(context.signal);
+        await done;
         await dora.stop();
       });
   },

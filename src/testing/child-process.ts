@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A child process whose recent output is kept for error messages. */
@@ -11,9 +12,24 @@ export interface ManagedProcess {
 }
 
 const KEEP_BYTES = 16 * 1024;
+/** Sets PR_SET_PDEATHSIG before exec (util-linux), so a child dies with a killed test process. */
+const SETPRIV = '/usr/bin/setpriv';
+const hasSetpriv = ((): boolean => {
+  try {
+    accessSync(SETPRIV, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
+/**
+ * Starts a server for a test or benchmark. Where setpriv exists the child gets SIGKILL when this
+ * process dies, even by SIGKILL, so no server outlives its test run.
+ */
 export function startProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const [file, argv] = hasSetpriv ? [SETPRIV, ['--pdeathsig', 'KILL', command, ...args]] : [command, args];
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let tail = '';
   const keep = (chunk: Buffer): void => {
     tail = (tail + chunk.toString('utf8')).slice(-KEEP_BYTES);

@@ -28,8 +28,6 @@ export interface EtcdServerOptions {
 }
 
 const INSTALL_COMMAND = 'apt-get install -y etcd-server';
-/** Where PR_SET_PDEATHSIG can be set before exec, so etcd dies with a killed test process. */
-const SETPRIV = '/usr/bin/setpriv';
 
 /**
  * Starts etcd and waits until `/health` answers true. Raft timings are cut to a few
@@ -41,7 +39,6 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
   if (!(await isExecutable(binary))) throw new Error(`Cannot start etcd: "${binary}" is not installed; run \`${INSTALL_COMMAND}\``);
   const dataDir = await mkdtemp(join(tmpdir(), 'dora-etcd-'));
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const deathSignal = await isExecutable(SETPRIV);
   let ports = { client: 0, peer: 0 };
   let proc: ManagedProcess | undefined;
   let stopped = false;
@@ -55,7 +52,7 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
   };
   const launch = async (): Promise<void> => {
     const args = etcdArgs(dataDir, ports.client, ports.peer);
-    const started = deathSignal ? startProcess(SETPRIV, ['--pdeathsig', 'KILL', binary, ...args], { env: etcdEnv() }) : startProcess(binary, args, { env: etcdEnv() });
+    const started = startProcess(binary, args, { env: etcdEnv() });
     proc = started;
     try {
       await waitUntilReady(started, () => healthy(ports.client), `etcd on port ${ports.client}`, timeoutMs);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,8 +14,6 @@ import { startEtcdServer, type EtcdServer } from './etcd-server.js';
 
 /** bin/dora.js of this checkout: this module runs compiled, from dist/src/testing/. */
 const DORA_BIN = fileURLToPath(new URL('../../../bin/dora.js', import.meta.url));
-/** Where PR_SET_PDEATHSIG can be set before exec, so a process dies with a killed test process. */
-const SETPRIV = '/usr/bin/setpriv';
 /** Every process of a local cluster: a short lease, so a killed worker leaves the ring in about a second. */
 const DEFAULT_SET: Readonly<Record<string, string>> = { 'membership.leaseTtl': '1s' };
 const POLL_MS = 50;
@@ -323,7 +320,7 @@ class DoraProcess implements LocalWorker, LocalCoordinator {
     const readyFile = join(this.dataDir, `ready-${this.#runs++}.json`);
     // --set is variadic: it and its values go last.
     const command = [process.execPath, DORA_BIN, ...this.#args, '--ready-file', readyFile, '--set', ...this.#sets];
-    const proc = (await hasSetpriv()) ? startProcess(SETPRIV, ['--pdeathsig', 'KILL', ...command], { env: childEnv() }) : startProcess(command[0]!, command.slice(1), { env: childEnv() });
+    const proc = startProcess(command[0]!, command.slice(1), { env: childEnv() });
     this.#proc = proc;
     this.#exited = new Promise((resolve) => {
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) resolve(proc.child.exitCode);
@@ -373,13 +370,4 @@ function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   for (const name of Object.keys(env)) if (name.startsWith('DORA_')) delete env[name];
   return env;
-}
-
-let setpriv: Promise<boolean> | undefined;
-function hasSetpriv(): Promise<boolean> {
-  setpriv ??= access(SETPRIV, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
-  return setpriv;
 }
