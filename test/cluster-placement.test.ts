@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { DoraClient } from '../src/client/dora-client.js';
 import { sha256 } from '../src/testing/assertions.js';
 import { pathOwnedBy, startLocalCluster, type LocalCluster, type LocalWorker, type LocalWorkerCache } from '../src/testing/local-cluster.js';
@@ -145,6 +146,32 @@ describe('a cluster of three workers places each file on one owner', () => {
     assert.equal(ownerAfter.bytesFromStore, ownerBefore.bytesFromStore);
     for (const field of ['pages', 'hits', 'misses', 'bytesFromCache', 'bytesFromStore'] as const) {
       assert.equal(gatewayAfter[field], gatewayBefore[field], `the gateway's ${field} did not move`);
+    }
+  });
+
+  it('keeps a multipart upload whole when its calls reach different workers: each goes to the key\'s owner', async () => {
+    const c = cluster!;
+    const client = c.client();
+    const [first, second, owner] = live();
+    assert.ok(first !== undefined && second !== undefined && owner !== undefined);
+    const path = await pathOwnedBy(client, owner.id, '/data/multipart/object');
+    const s3 = (worker: LocalWorker): S3Client =>
+      new S3Client({ endpoint: worker.s3Url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'any', secretAccessKey: 'any' }, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
+    const [viaFirst, viaSecond] = [s3(first), s3(second)];
+    try {
+      const key = path.slice('/data/'.length);
+      const [head, tail] = [randomBytes(5 * MiB), randomBytes(1234)];
+      const { UploadId } = await viaFirst.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: key }));
+      const one = await viaFirst.send(new UploadPartCommand({ Bucket: 'data', Key: key, UploadId, PartNumber: 1, Body: head }));
+      const two = await viaSecond.send(new UploadPartCommand({ Bucket: 'data', Key: key, UploadId, PartNumber: 2, Body: tail }));
+      const listed = await viaSecond.send(new ListPartsCommand({ Bucket: 'data', Key: key, UploadId }));
+      assert.deepEqual(listed.Parts?.map((p) => p.PartNumber), [1, 2]);
+      await viaSecond.send(new CompleteMultipartUploadCommand({ Bucket: 'data', Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: one.ETag }, { PartNumber: 2, ETag: two.ETag }] } }));
+      const got = await viaFirst.send(new GetObjectCommand({ Bucket: 'data', Key: key }));
+      assert.equal(sha256(Buffer.from((await got.Body?.transformToByteArray()) ?? [])), sha256(Buffer.concat([head, tail])));
+    } finally {
+      viaFirst.destroy();
+      viaSecond.destroy();
     }
   });
 

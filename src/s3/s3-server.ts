@@ -31,7 +31,8 @@ import type { CredentialStore } from './auth/s3-credentials.js';
 import { verifyRequest } from './auth/sigv4-verifier.js';
 import type { S3Context } from './s3-context.js';
 import { S3Error, toS3Error } from './s3-error.js';
-import { parseS3Target, type S3Request } from './s3-request.js';
+import { forwardRequest, isMultipartCall } from './s3-forward.js';
+import { objectPath, parseS3Target, type S3Request } from './s3-request.js';
 import { sendS3Error } from './s3-response.js';
 
 type Handler = (req: S3Request, res: ServerResponse, ctx: S3Context) => Promise<void>;
@@ -107,6 +108,10 @@ export class S3Server {
     const resource = (raw.url ?? '/').split('?')[0] ?? '/';
     try {
       const target = parseS3Target(raw.url ?? '/');
+      if (isMultipartCall(target) && raw.headers['x-dora-forwarded'] === undefined && this.#ctx.namespace.ownerGateway !== undefined) {
+        const gateway = await this.#ctx.namespace.ownerGateway(objectPath(target.bucket, target.key));
+        if (gateway !== undefined) return await forwardRequest(raw, res, gateway); // the owner authenticates it
+      }
       const { accessKeyId, payload } = this.#authenticate(raw, method, target.bucket);
       const req: S3Request = { method, ...target, headers: raw.headers, raw, requestId, accessKeyId, payload };
       const handler = route(req);

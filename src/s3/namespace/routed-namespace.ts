@@ -58,6 +58,11 @@ export class RoutedNamespace implements S3Namespace {
     return (await this.#isOwner(path)) ? this.#local.setTags(path, tags) : this.#client.setTags(path, tags);
   }
 
+  async ownerGateway(path: string): Promise<string | undefined> {
+    const [owner] = await this.#client.owners(path).catch(() => []);
+    return owner === undefined || owner.id === this.#selfId ? undefined : owner.s3Address;
+  }
+
   /** Whether this worker owns `path` (or, for `replica`, is one of its replicas). No live worker: serve it here. */
   async #isOwner(path: string, scope: 'owner' | 'replica' = 'owner'): Promise<boolean> {
     const owners = await this.#client.owners(path).catch(() => []);

@@ -23,4 +23,6 @@ export interface S3Namespace {
   /** Throws UNIMPLEMENTED where the store keeps no tags. */
   tags(path: string): Promise<Readonly<Record<string, string>>>;
   setTags(path: string, tags: Readonly<Record<string, string>>): Promise<void>;
+  /** The S3 API of the worker that owns `path` when it is another one (multipart uploads are kept there); absent on one node. */
+  ownerGateway?(path: string): Promise<string | undefined>;
 }
