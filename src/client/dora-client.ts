@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { DoraError, describeCause, isDoraError } from '../common/errors.js';
 import { checkedChunks, readAll } from '../common/streams.js';
-import { coveringMount, normalizeDoraPath, storeIdentity } from '../mount/dora-path.js';
+import { normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
@@ -10,10 +10,11 @@ import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, Worker
 import { ClusterView } from './cluster-view.js';
 import { HttpTransport, type Peer } from './http-transport.js';
 import { openReadStream, type OpenedBytes } from './read-stream.js';
-import { isUnreachable, markUnreachable } from './remote-error.js';
+import { isUnreachable } from './remote-error.js';
 import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
 import { StoreFallback } from './store-fallback.js';
-import { WorkerApi, type ListPage } from './worker-api.js';
+import type { ListPage, WorkerApi } from './worker-api.js';
+import { WorkerRouter, type Route } from './worker-router.js';
 
 /**
  * The dora SDK. It asks the coordinator for workers and mounts (cached for a few seconds) and
@@ -29,14 +30,9 @@ export class DoraClient {
   readonly #coordinator: Peer;
   readonly #view: ClusterView;
   readonly #fallback: StoreFallback | undefined;
-  readonly #workers = new Map<string, WorkerApi>();
-  /** Workers that did not answer lately, by address, until when they are tried last. */
-  readonly #suspects = new Map<string, number>();
-  /** Where this client starts among a file's replicas, so clients spread their reads. */
-  readonly #spread = Math.floor(Math.random() * 1024);
+  readonly #router: WorkerRouter;
   readonly #observe: ((event: ClientEvent) => void) | undefined;
   #fallbacks = 0;
-  #failovers = 0;
   #readRetries = 0;
   #closed = false;
 
@@ -54,6 +50,7 @@ export class DoraClient {
       ttlMs: options.source === undefined ? (options.clusterTtlMs ?? 3_000) : 0,
       requestTimeoutMs: options.connectTimeoutMs ?? 5_000,
     });
+    this.#router = new WorkerRouter({ view: this.#view, transport: this.#transport, observe: options.observe });
     if (options.fallback !== false) {
       const fixed = options.fallbackMounts;
       this.#fallback = new StoreFallback({
@@ -227,7 +224,7 @@ export class DoraClient {
 
   /** One worker's page cache, asked of the worker itself. */
   workerCacheSummary(worker: WorkerInfo, options: CallOptions = {}): Promise<CacheSummary> {
-    return this.#workerApi(worker.address).cache(options);
+    return this.#router.api(worker.address).cache(options);
   }
 
   /** Takes a worker off the ring for new reads; it stops once its running reads finish. Throws NOT_FOUND, UNAVAILABLE. */
@@ -290,12 +287,12 @@ export class DoraClient {
    */
   async owners(path: string, options: CallOptions & { replicas?: number | undefined } = {}): Promise<readonly WorkerInfo[]> {
     const canonical = normalizeDoraPath(path);
-    const { owners, replicas } = await this.#placement(canonical, options.signal, options.replicas);
+    const { owners, replicas } = await this.#router.placement(canonical, options.signal, options.replicas);
     return owners.slice(0, replicas);
   }
 
   stats(): ClientStats {
-    return { fallbacks: this.#fallbacks, failovers: this.#failovers, readRetries: this.#readRetries, membershipChanges: this.#view.membershipChanges };
+    return { fallbacks: this.#fallbacks, failovers: this.#router.failovers, readRetries: this.#readRetries, membershipChanges: this.#view.membershipChanges };
   }
 
   /** Closes pooled connections and stores opened for fallback. Idempotent. */
@@ -352,83 +349,14 @@ export class DoraClient {
     return this.#fallback;
   }
 
-  /**
-   * Runs `call` on the owner of `path`. With `failover`, a worker that does not answer is followed
-   * by the next in the file's preference list (its replicas, then the worker the ring would
-   * choose without it); else the owner's failure is the answer. A worker that does not answer is
-   * tried last for a while, and makes the view ask the coordinator again.
-   */
-  async #onWorker<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi) => Promise<T>, route: Route = {}): Promise<T> {
-    if (this.#closed) throw new DoraError('FAILED_PRECONDITION', `Cannot reach a worker for "${path}": the client is closed`);
-    let candidates: readonly WorkerInfo[];
-    try {
-      const placement = await this.#placement(path, signal, route.replicas);
-      candidates = this.#ordered(placement.owners, route.spread === true ? placement.replicas : 1);
-    } catch (error) {
-      // No worker to ask is the same, for fallback, as a worker that does not answer.
-      throw isDoraError(error, 'UNAVAILABLE') ? markUnreachable(error) : error;
-    }
-    let failure: unknown;
-    for (const [i, worker] of (route.failover === true ? candidates : candidates.slice(0, 1)).entries()) {
-      try {
-        const result = await call(this.#workerApi(worker.address));
-        if (i > 0) {
-          this.#failovers++;
-          this.#observe?.('failover');
-        }
-        this.#suspects.delete(worker.address);
-        return result;
-      } catch (error) {
-        if (!isUnreachable(error) || signal?.aborted === true) throw error;
-        this.#suspects.set(worker.address, Date.now() + SUSPECT_MS);
-        this.#view.workerFailed();
-        failure = error;
-      }
-    }
-    throw failure;
+  /** Runs `call` on the workers of `path` (see WorkerRouter.run). */
+  #onWorker<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi) => Promise<T>, route: Route = {}): Promise<T> {
+    if (this.#closed) return Promise.reject(new DoraError('FAILED_PRECONDITION', `Cannot reach a worker for "${path}": the client is closed`));
+    return this.#router.run(path, signal, call, route);
   }
-
-  /** A file's preference list (one more worker than its replicas, for failover) and its replica count. */
-  async #placement(path: string, signal: AbortSignal | undefined, wanted: number | undefined): Promise<{ owners: readonly WorkerInfo[]; replicas: number }> {
-    const selector = await this.#view.selector({ signal });
-    // Without the mount table (a coordinator never reached), files are placed by dora path.
-    const mounts = await this.#view.mounts({ signal }).catch(() => []);
-    const replicas = wanted ?? coveringMount(mounts, path)?.replicas ?? 1;
-    return { owners: selector.owners(storeIdentity(mounts, path), replicas + 1), replicas };
-  }
-
-  /** Starts reads at this client's replica (spreading clients over a file's replicas); suspects go last. */
-  #ordered(owners: readonly WorkerInfo[], replicas: number): WorkerInfo[] {
-    const start = replicas > 1 ? this.#spread % Math.min(replicas, owners.length) : 0;
-    const rotated = [...owners.slice(start, replicas), ...owners.slice(0, start), ...owners.slice(replicas)];
-    const now = Date.now();
-    const suspect = (w: WorkerInfo): boolean => (this.#suspects.get(w.address) ?? 0) > now;
-    return [...rotated.filter((w) => !suspect(w)), ...rotated.filter(suspect)];
-  }
-
-  #workerApi(address: string): WorkerApi {
-    let api = this.#workers.get(address);
-    if (api === undefined) {
-      api = new WorkerApi(this.#transport, address);
-      this.#workers.set(address, api);
-    }
-    return api;
-  }
-}
-
-/** How a call picks among a file's workers. */
-interface Route {
-  /** Try the next worker when one does not answer (reads and metadata; never changes). */
-  failover?: boolean;
-  /** Start at this client's replica rather than the owner (reads). */
-  spread?: boolean;
-  replicas?: number | undefined;
 }
 
 const FAILOVER: Route = { failover: true };
-
-/** How long a worker that did not answer is tried last. */
-const SUSPECT_MS = 10_000;
 
 function normalizeAddress(address: string): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
