@@ -22,6 +22,16 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * The nearest-rank `p`th percentile (0 < p ≤ 100): the smallest value with at least p % of the
+ * values at or below it. Throws for no values.
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new RangeError('Cannot take a percentile of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
+}
+
 export interface Summary {
   readonly median: number;
   readonly min: number;
