@@ -22,6 +22,8 @@ export interface ClusterViewOptions {
   readonly source?: ClusterSource | undefined;
   /** Called each time the live set changes after the first answer. */
   readonly onChange?: (() => void) | undefined;
+  /** Called with every worker list fetched (live or not). */
+  readonly onWorkers?: ((workers: readonly WorkerInfo[]) => void) | undefined;
   readonly selector: SelectorFactory;
   /** How long the worker list and mount table are trusted before the coordinator is asked again. */
   readonly ttlMs: number;
@@ -84,6 +86,7 @@ export class ClusterView {
 
   /** The selector for this worker list: the previous one while the live set is the same. */
   #place(workers: readonly WorkerInfo[]): WorkerSelector<WorkerInfo> {
+    this.#options.onWorkers?.(workers);
     const live = workers.filter(isLive);
     const signature = JSON.stringify(live.map((w) => [w.id, w.address, w.s3Address ?? '']).sort());
     if (this.#built?.signature === signature) return this.#built.selector;

@@ -368,6 +368,37 @@ describe('DoraClient over HTTP', () => {
       }
     });
 
+    it('fails over a read waiting on a hung worker as soon as the cluster stops listing it', async () => {
+      const hung = createServer(() => undefined); // accepts, never answers: a frozen process
+      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+      const address = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+      cluster.workers = [
+        { id: 'hung', address, state: 'live' },
+        { id: 'alive', address: cluster.url, state: 'live' },
+      ];
+      try {
+        await withClient(async (client) => {
+          let file = '';
+          for (let i = 0; i < 200 && file === ''; i++) {
+            const candidate = `/many/f${String(i).padStart(5, '0')}`;
+            if ((await client.owners(candidate))[0]?.id === 'hung') file = candidate;
+          }
+          assert.ok(file !== '', 'some file is owned by the hung worker');
+          const started = Date.now();
+          const reading = client.readFile(file);
+          await new Promise((r) => setTimeout(r, 300));
+          cluster.workers = [{ id: 'alive', address: cluster.url, state: 'live' }]; // its lease ran out
+          assert.equal((await reading).toString(), String(Number(file.slice(-5))));
+          assert.ok(Date.now() - started < 5000, `done ${Date.now() - started} ms after it started, not after the idle timeout`);
+          assert.equal(client.stats().failovers, 1);
+        }, { clusterTtlMs: 100, idleTimeoutMs: 60_000 });
+      } finally {
+        cluster.workers = undefined;
+        hung.closeAllConnections();
+        await new Promise((r) => hung.close(r));
+      }
+    });
+
     it('rebuilds the ring only when the live set changes, and leaves decommissioning workers off it', async () => {
       cluster.workers = [{ id: 'w1', address: cluster.url, state: 'live' }];
       try {

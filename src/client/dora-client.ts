@@ -14,7 +14,7 @@ import { isUnreachable } from './remote-error.js';
 import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
 import { StoreFallback } from './store-fallback.js';
 import type { ListPage, WorkerApi } from './worker-api.js';
-import { WorkerRouter, type Route } from './worker-router.js';
+import { WorkerRouter, type Route, type WorkerCall } from './worker-router.js';
 
 /**
  * The dora SDK. It asks the coordinator for workers and mounts (cached for a few seconds) and
@@ -47,10 +47,16 @@ export class DoraClient {
       selector: options.selector ?? ((workers) => new ConsistentHashSelector(workers, { virtualNodes: options.virtualNodes })),
       source: options.source,
       onChange: () => options.observe?.('membership-change'),
+      onWorkers: (workers) => this.#router.listed(workers),
       ttlMs: options.source === undefined ? (options.clusterTtlMs ?? 3_000) : 0,
       requestTimeoutMs: options.connectTimeoutMs ?? 5_000,
     });
-    this.#router = new WorkerRouter({ view: this.#view, transport: this.#transport, observe: options.observe });
+    this.#router = new WorkerRouter({
+      view: this.#view,
+      transport: this.#transport,
+      observe: options.observe,
+      pollMs: Math.max(1000, options.source === undefined ? (options.clusterTtlMs ?? 3_000) : 0),
+    });
     if (options.fallback !== false) {
       const fixed = options.fallbackMounts;
       this.#fallback = new StoreFallback({
@@ -77,7 +83,7 @@ export class DoraClient {
   async stat(path: string, options: StatOptions = {}): Promise<FileStatus> {
     const canonical = normalizeDoraPath(path);
     try {
-      return await this.#onWorker(canonical, options.signal, (worker) => worker.stat(canonical, options), FAILOVER);
+      return await this.#onWorker(canonical, options.signal, (worker, call) => worker.stat(canonical, { ...options, signal: call.signal }), FAILOVER);
     } catch (error) {
       return this.#viaFallback(error, options.signal, (fallback) => fallback.stat(canonical, options));
     }
@@ -98,7 +104,7 @@ export class DoraClient {
         page = await this.#onWorker(
           canonical,
           options.signal,
-          (worker) => worker.list(canonical, { recursive: options.recursive, startAfter: after, limit: options.pageSize, signal: options.signal }),
+          (worker, call) => worker.list(canonical, { recursive: options.recursive, startAfter: after, limit: options.pageSize, signal: call.signal }),
           FAILOVER,
         );
       } catch (error) {
@@ -126,7 +132,7 @@ export class DoraClient {
   /** One page of a directory listing, from the directory's owner (or the next worker when it does not answer). */
   async listPage(path: string, options: CallOptions & { recursive?: boolean | undefined; startAfter?: string | undefined; limit?: number | undefined } = {}): Promise<ListPage> {
     const canonical = normalizeDoraPath(path);
-    return this.#onWorker(canonical, options.signal, (worker) => worker.list(canonical, options), FAILOVER);
+    return this.#onWorker(canonical, options.signal, (worker, call) => worker.list(canonical, { ...options, signal: call.signal }), FAILOVER);
   }
 
   /**
@@ -171,50 +177,50 @@ export class DoraClient {
     } else {
       body = Readable.from(checkedChunks(source, { size: options.size, attempt }), { objectMode: false });
     }
-    return this.#onWorker(canonical, options.signal, (worker) => worker.write(canonical, body, options));
+    return this.#onWorker(canonical, options.signal, (worker, call) => worker.write(canonical, body, { ...options, signal: call.signal }));
   }
 
   /** The tags of a file or directory. Throws NOT_FOUND, UNIMPLEMENTED (a store without tags). */
   async tags(path: string, options: CallOptions = {}): Promise<Record<string, string>> {
     const canonical = normalizeDoraPath(path);
-    return this.#onWorker(canonical, options.signal, (worker) => worker.tags(canonical, options), FAILOVER);
+    return this.#onWorker(canonical, options.signal, (worker, call) => worker.tags(canonical, { signal: call.signal }), FAILOVER);
   }
 
   /** Replaces the tags of a file or directory; an empty set removes them. Throws NOT_FOUND, UNIMPLEMENTED. */
   async setTags(path: string, tags: Readonly<Record<string, string>>, options: CallOptions = {}): Promise<void> {
     const canonical = normalizeDoraPath(path);
-    await this.#onWorker(canonical, options.signal, (worker) => worker.setTags(canonical, tags, options));
+    await this.#onWorker(canonical, options.signal, (worker, call) => worker.setTags(canonical, tags, { signal: call.signal }));
   }
 
   /** Deletes a file or directory (a non-empty one only with `recursive`). Throws DIRECTORY_NOT_EMPTY. */
   async delete(path: string, options: CallOptions & { recursive?: boolean | undefined } = {}): Promise<void> {
     const canonical = normalizeDoraPath(path);
-    await this.#onWorker(canonical, options.signal, (worker) => worker.delete(canonical, options));
+    await this.#onWorker(canonical, options.signal, (worker, call) => worker.delete(canonical, { ...options, signal: call.signal }));
   }
 
   /** Renames a file or directory. Not idempotent; never sent twice. Throws NOT_FOUND. */
   async rename(from: string, to: string, options: CallOptions = {}): Promise<void> {
     const source = normalizeDoraPath(from);
     const target = normalizeDoraPath(to);
-    await this.#onWorker(source, options.signal, (worker) => worker.rename(source, target, options));
+    await this.#onWorker(source, options.signal, (worker, call) => worker.rename(source, target, { signal: call.signal }));
   }
 
   /** Creates a directory and its missing parents. Throws ALREADY_EXISTS when a file is there. */
   async mkdir(path: string, options: CallOptions = {}): Promise<void> {
     const canonical = normalizeDoraPath(path);
-    await this.#onWorker(canonical, options.signal, (worker) => worker.mkdir(canonical, options));
+    await this.#onWorker(canonical, options.signal, (worker, call) => worker.mkdir(canonical, { signal: call.signal }));
   }
 
   /** Has the worker re-read metadata of the path and everything below it; returns entries dropped. */
   async invalidate(path: string, options: CallOptions = {}): Promise<number> {
     const canonical = normalizeDoraPath(path);
-    return this.#onWorker(canonical, options.signal, (worker) => worker.invalidate(canonical, options));
+    return this.#onWorker(canonical, options.signal, (worker, call) => worker.invalidate(canonical, { signal: call.signal }));
   }
 
   /** Drops cached pages of the file or of every file below the directory; returns pages dropped. */
   async free(path: string, options: CallOptions = {}): Promise<number> {
     const canonical = normalizeDoraPath(path);
-    return this.#onWorker(canonical, options.signal, (worker) => worker.free(canonical, options));
+    return this.#onWorker(canonical, options.signal, (worker, call) => worker.free(canonical, { signal: call.signal }));
   }
 
   /** Every worker's page cache, as the coordinator reports it. */
@@ -299,6 +305,7 @@ export class DoraClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#router.close();
     await Promise.all([this.#transport.close(), this.#fallback?.close()]);
   }
 
@@ -311,7 +318,21 @@ export class DoraClient {
     const { signal } = options;
     const changed = (): DoraError => new DoraError('ABORTED', `Cannot read "${path}" at offset ${range.offset}: the file changed while it was read`);
     try {
-      const opened = await this.#onWorker(path, signal, (worker) => worker.read(path, { ...range, signal }), { failover: true, replicas: options.replicas, spread: true });
+      const opened = await this.#onWorker(
+        path,
+        signal,
+        async (worker, call) => {
+          const release = call.hold(); // a read waits on its worker until its last byte
+          try {
+            const read = await worker.read(path, { ...range, signal: call.signal });
+            return { ...read, body: releasing(read.body, release), cancel: () => (release(), read.cancel()) };
+          } catch (error) {
+            release();
+            throw error;
+          }
+        },
+        { failover: true, replicas: options.replicas, spread: true },
+      );
       if (expectVersion !== undefined && opened.version !== expectVersion) {
         opened.cancel();
         throw changed();
@@ -350,13 +371,22 @@ export class DoraClient {
   }
 
   /** Runs `call` on the workers of `path` (see WorkerRouter.run). */
-  #onWorker<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi) => Promise<T>, route: Route = {}): Promise<T> {
+  #onWorker<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi, context: WorkerCall) => Promise<T>, route: Route = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new DoraError('FAILED_PRECONDITION', `Cannot reach a worker for "${path}": the client is closed`));
     return this.#router.run(path, signal, call, route);
   }
 }
 
 const FAILOVER: Route = { failover: true };
+
+/** Passes a read's body through and calls `release` once it ends, however it ends. */
+async function* releasing(body: AsyncIterable<Uint8Array>, release: () => void): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } finally {
+    release();
+  }
+}
 
 function normalizeAddress(address: string): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;

@@ -72,7 +72,7 @@ export function isNetworkFailure(error: unknown, depth = 0): boolean {
  * DoraError passes through, anything else is INTERNAL.
  */
 export function requestError(error: unknown, attempt: string, server: string, signal?: AbortSignal): DoraError {
-  if (signal?.aborted === true) return abortedError(attempt, signal.reason);
+  if (signal?.aborted === true) return isUnreachable(signal.reason) ? (signal.reason as DoraError) : abortedError(attempt, signal.reason);
   if (isDoraError(error)) return error;
   if (isNetworkFailure(error)) return unreachableError(error, attempt, server);
   const code = (error as { code?: unknown } | null)?.code;

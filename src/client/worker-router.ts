@@ -19,6 +19,14 @@ export interface Route {
 /** How long a worker that did not answer is tried last. */
 const SUSPECT_MS = 10_000;
 
+/** What a call to one worker is given. */
+export interface WorkerCall {
+  /** Aborted when the caller aborts, or when the worker leaves the cluster while the call waits on it. */
+  readonly signal: AbortSignal;
+  /** Keeps the call watched past its answer (a read's body) until the returned function is called. */
+  hold(): () => void;
+}
+
 /**
  * Sends each call to the workers of its file (DESIGN.md section 3): the file's identity is placed
  * on the ring of live workers; the owner first (or, for reads, this client's replica), then the
@@ -33,12 +41,36 @@ export class WorkerRouter {
   readonly #suspects = new Map<string, number>();
   /** Where this client starts among a file's replicas, so clients spread their reads. */
   readonly #spread = Math.floor(Math.random() * 1024);
+  /** Calls waiting on each worker, to abort when it leaves the cluster (a hung worker never answers). */
+  readonly #waiting = new Map<string, Set<AbortController>>();
+  readonly #pollMs: number;
+  #poller: NodeJS.Timeout | undefined;
   #failovers = 0;
 
-  constructor(options: { view: ClusterView; transport: HttpTransport; observe?: ((event: ClientEvent) => void) | undefined }) {
+  constructor(options: { view: ClusterView; transport: HttpTransport; observe?: ((event: ClientEvent) => void) | undefined; pollMs: number }) {
     this.#view = options.view;
     this.#transport = options.transport;
     this.#observe = options.observe;
+    this.#pollMs = options.pollMs;
+  }
+
+  /**
+   * The workers the cluster lists now: calls waiting on a worker it no longer lists fail over at
+   * once (UNAVAILABLE, as if it had not answered) instead of waiting out the idle timeout.
+   */
+  listed(workers: readonly WorkerInfo[]): void {
+    const present = new Set(workers.map((w) => w.address));
+    for (const [address, calls] of this.#waiting) {
+      if (present.has(address)) continue;
+      const gone = markUnreachable(new DoraError('UNAVAILABLE', `Worker ${address} left the cluster while a call waited on it`, { retryable: true }));
+      for (const call of calls) call.abort(gone);
+    }
+  }
+
+  /** Stops watching for workers that leave. */
+  close(): void {
+    clearInterval(this.#poller);
+    this.#poller = undefined;
   }
 
   /** Calls served by another worker because the first did not answer. */
@@ -53,7 +85,7 @@ export class WorkerRouter {
    * tried last for a while, and makes the view ask the coordinator again. Throws the last
    * worker's failure; no worker to ask is UNAVAILABLE, marked unreachable (for store fallback).
    */
-  async run<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi) => Promise<T>, route: Route = {}): Promise<T> {
+  async run<T>(path: string, signal: AbortSignal | undefined, call: (worker: WorkerApi, context: WorkerCall) => Promise<T>, route: Route = {}): Promise<T> {
     let candidates: readonly WorkerInfo[];
     try {
       const placement = await this.placement(path, signal, route.replicas);
@@ -63,8 +95,9 @@ export class WorkerRouter {
     }
     let failure: unknown = new DoraError('UNAVAILABLE', `Cannot reach a worker for "${path}": none is live`);
     for (const [i, worker] of (route.failover === true ? candidates : candidates.slice(0, 1)).entries()) {
+      const watch = this.#watch(worker.address, signal);
       try {
-        const result = await call(this.api(worker.address));
+        const result = await call(this.api(worker.address), watch.context);
         if (i > 0) {
           this.#failovers++;
           this.#observe?.('failover');
@@ -76,9 +109,42 @@ export class WorkerRouter {
         this.#suspects.set(worker.address, Date.now() + SUSPECT_MS);
         this.#view.workerFailed();
         failure = error;
+      } finally {
+        watch.done();
       }
     }
     throw failure;
+  }
+
+  /** Registers a call waiting on `address` until `done` (and every `hold`) is released; polls the cluster meanwhile. */
+  #watch(address: string, signal: AbortSignal | undefined): { context: WorkerCall; done: () => void } {
+    const controller = new AbortController();
+    const calls = this.#waiting.get(address) ?? new Set<AbortController>();
+    this.#waiting.set(address, calls);
+    calls.add(controller);
+    this.#poller ??= setInterval(() => void this.#view.selector().catch(() => undefined), this.#pollMs).unref();
+    let holds = 1;
+    const release = (): void => {
+      if (--holds > 0) return;
+      calls.delete(controller);
+      if (calls.size === 0) this.#waiting.delete(address);
+      if (this.#waiting.size === 0) this.close();
+    };
+    const callSignal = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
+    return {
+      context: {
+        signal: callSignal,
+        hold: () => {
+          holds++;
+          let released = false;
+          return () => {
+            if (!released) release();
+            released = true;
+          };
+        },
+      },
+      done: release,
+    };
   }
 
   /** A file's preference list (one more worker than its replicas, for failover) and its replica count. */
