@@ -1,0 +1,28 @@
+import { createRequire } from 'node:module';
+import type FuseModule from '@cocalc/fuse-native';
+
+type Fuse = typeof FuseModule.default;
+
+/** The kernel's FUSE, through @cocalc/fuse-native (built from source against Debian's libfuse-dev): the one file that loads it. */
+export type FuseOperations = FuseModule.default.OPERATIONS;
+export type FuseOptions = FuseModule.default.OPTIONS;
+export type FuseStat = FuseModule.default.Stats;
+
+export interface FuseMount {
+  mount(cb: (err: null | Error) => void): void;
+  unmount(cb: (err: null | Error) => void): void;
+}
+
+const load = createRequire(import.meta.url);
+
+/** Creates (does not mount) a FUSE file system at `mountPoint`. Loads the native binding on first use. */
+export function createFuse(mountPoint: string, operations: FuseOperations, options: FuseOptions): FuseMount {
+  const FuseClass = load('@cocalc/fuse-native') as Fuse;
+  return new FuseClass(mountPoint, operations, options);
+}
+
+/** Unmounts whatever is mounted at `mountPoint` (a crashed daemon's mount, "Transport endpoint is not connected"). */
+export function forceUnmount(mountPoint: string): Promise<void> {
+  const FuseClass = load('@cocalc/fuse-native') as Fuse;
+  return new Promise((resolve) => FuseClass.unmount(mountPoint, () => resolve()));
+}

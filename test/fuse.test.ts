@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { DoraClient } from '../src/client/dora-client.js';
+import { DoraFuse } from '../src/fuse/dora-fuse.js';
+import { startEmbedded, type Embedded } from '../src/server/embedded.js';
+import { sha256 } from '../src/testing/assertions.js';
+
+// The daemon runs in this process, so the mount is only ever used through child processes (cat,
+// ls, sha256sum…): this event loop must stay free to answer the kernel.
+const run = promisify(execFile);
+
+describe('dora mounted with FUSE, read-only for now, used by ordinary programs', () => {
+  let dir: string;
+  let dora: Embedded;
+  let client: DoraClient;
+  let fuse: DoraFuse;
+  const big = randomBytes(9 * 1024 * 1024 + 123);
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dora-fuse-'));
+    dora = await startEmbedded({ dataDir: join(dir, 'data') });
+    client = new DoraClient({ address: dora.coordinatorUrl });
+    await client.write('/data/hello.txt', Buffer.from('hello, fuse\n'));
+    await client.write('/data/nested/big.bin', big);
+    fuse = await DoraFuse.mount({ client, mountPoint: join(dir, 'mnt') });
+  });
+  after(async () => {
+    await fuse?.unmount();
+    await client?.close();
+    await dora?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('cat, ls -lR and sha256sum see the namespace as files', async () => {
+    const mnt = join(dir, 'mnt');
+    assert.equal((await run('cat', [join(mnt, 'data/hello.txt')])).stdout, 'hello, fuse\n');
+    const listing = (await run('ls', ['-lR', join(mnt, 'data')])).stdout;
+    assert.match(listing, /hello\.txt/);
+    assert.match(listing, new RegExp(`${big.length} .* big\\.bin`));
+    assert.equal((await run('sha256sum', [join(mnt, 'data/nested/big.bin')])).stdout.split(' ')[0], sha256(big));
+    const python = 'import sys\nf = open(sys.argv[1], "rb")\nf.seek(5_000_000)\nsys.stdout.write(f.read(16).hex())';
+    assert.equal((await run('python3', ['-c', python, join(mnt, 'data/nested/big.bin')])).stdout, big.subarray(5_000_000, 5_000_016).toString('hex'));
+  });
+
+  it('answers POSIX errors: ENOENT, ENOTDIR, EROFS for writes', async () => {
+    const mnt = join(dir, 'mnt');
+    await assert.rejects(run('cat', [join(mnt, 'data/missing')]), /No such file or directory/);
+    await assert.rejects(run('ls', [join(mnt, 'data/hello.txt/x')]), /Not a directory|No such file/);
+    await assert.rejects(run('sh', ['-c', `echo x > ${join(mnt, 'data/hello.txt')}`]), /Read-only file system|Function not implemented|Permission denied/);
+  });
+});
