@@ -221,3 +221,14 @@ export async function awsEnvironment(server: { accessKeyId: string; secretAccess
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
+
+/** `count` curl processes GET `url` at once; resolves to the wall time until all are done. Throws unless each got 200 and `expected` bytes. */
+export async function curlAtOnce(url: string, count: number, expected: number): Promise<number> {
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: count }, () => curlGet(url)));
+  const ms = performance.now() - started;
+  for (const r of results) {
+    if (r.status !== 200 || r.bytes !== expected) throw new Error(`Cannot trust a GET of ${url}: status ${r.status}, ${r.bytes} of ${expected} bytes`);
+  }
+  return ms;
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMs, formatRate, formatRatio, summarize, table, timeIt, type Summary } from './bench-stats.js';
-import { curlGet, machineLine, positiveInt, positiveInts, runBench, writeRandomFile, type Cleanup } from './bench-tools.js';
+import { curlAtOnce, machineLine, positiveInt, positiveInts, runBench, writeRandomFile, type Cleanup } from './bench-tools.js';
 import { parseTiers, startCachedWorker, type CacheTier } from './cached-worker.js';
 import { startNginx } from './nginx-server.js';
 
@@ -48,15 +48,6 @@ function parse(argv: string[]): Args {
   };
 }
 
-/** `readers` curl processes GET `url` at once; resolves to the wall time once all are done. */
-async function readAtOnce(url: string, readers: number, expected: number): Promise<number> {
-  const { ms, value } = await timeIt(() => Promise.all(Array.from({ length: readers }, () => curlGet(url))));
-  for (const r of value) {
-    if (r.status !== 200 || r.bytes !== expected) throw new Error(`Cannot trust a read of ${url}: status ${r.status}, ${r.bytes} of ${expected} bytes`);
-  }
-  return ms;
-}
-
 interface Row {
   readonly tier: CacheTier;
   readonly readers: number;
@@ -75,7 +66,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   const nginx = await startNginx(root, { workers: args.nginxWorkers });
   cleanup.add(nginx, (n) => n.stop());
   const nginxUrl = `${nginx.url}/${FILE}`;
-  await readAtOnce(nginxUrl, 1, size); // the file in the OS page cache for both sides
+  await curlAtOnce(nginxUrl, 1, size); // the file in the OS page cache for both sides
 
   const rows: Row[] = [];
   for (const tier of args.tiers) {
@@ -94,7 +85,7 @@ async function main(cleanup: Cleanup): Promise<void> {
         const sides: Array<['dora' | 'nginx', string]> = [['dora', doraUrl], ['nginx', nginxUrl]];
         if (run % 2 === 1) sides.reverse(); // neither side always goes first
         for (const [side, url] of sides) {
-          const ms = await readAtOnce(url, row.readers, size);
+          const ms = await curlAtOnce(url, row.readers, size);
           row[side].push(ms);
           line.push(`${side}×${row.readers} ${formatMs(ms)}`);
         }

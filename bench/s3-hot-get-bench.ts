@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMs, formatRate, formatRatio, summarize, table, timeIt, type Summary } from './bench-stats.js';
-import { curlGet, machineLine, positiveInt, positiveInts, runBench, writeRandomFile, type Cleanup } from './bench-tools.js';
+import { curlAtOnce, machineLine, positiveInt, positiveInts, runBench, writeRandomFile, type Cleanup } from './bench-tools.js';
 import { parseTiers, startCachedWorker, type CacheTier } from './cached-worker.js';
 import { startNginx } from './nginx-server.js';
 import { cacheTotals, checkAllHits, fileDigests, hashedGet } from './s3-bench-tools.js';
@@ -51,15 +51,6 @@ function parse(argv: string[]): Args {
     nginxWorkers: positiveInt('nginx-workers', values['nginx-workers']),
     cpuProf: values['cpu-prof'],
   };
-}
-
-/** `clients` curl processes GET `url` at once; resolves to the wall time until all are done. */
-async function getAtOnce(url: string, clients: number, expected: number): Promise<number> {
-  const { ms, value } = await timeIt(() => Promise.all(Array.from({ length: clients }, () => curlGet(url))));
-  for (const r of value) {
-    if (r.status !== 200 || r.bytes !== expected) throw new Error(`Cannot trust a GET of ${url}: status ${r.status}, ${r.bytes} of ${expected} bytes`);
-  }
-  return ms;
 }
 
 /** One untimed GET whose bytes must hash to the file's sha256. */
@@ -113,7 +104,7 @@ async function main(cleanup: Cleanup): Promise<void> {
         const sides: Array<['dora' | 'nginx', string]> = [['dora', doraUrl], ['nginx', nginxUrl]];
         if (run % 2 === 1) sides.reverse(); // neither side always goes first
         for (const [side, url] of sides) {
-          const ms = await getAtOnce(url, row.clients, size);
+          const ms = await curlAtOnce(url, row.clients, size);
           row[side].push(ms);
           line.push(`${side}×${row.clients} ${formatMs(ms)}`);
         }
