@@ -15,7 +15,7 @@ import { sha256 } from '../src/testing/assertions.js';
 // ls, sha256sum…): this event loop must stay free to answer the kernel.
 const run = promisify(execFile);
 
-describe('dora mounted with FUSE, read-only for now, used by ordinary programs', () => {
+describe('dora mounted with FUSE, used by ordinary programs', () => {
   let dir: string;
   let dora: Embedded;
   let client: DoraClient;
@@ -48,10 +48,42 @@ describe('dora mounted with FUSE, read-only for now, used by ordinary programs',
     assert.equal((await run('python3', ['-c', python, join(mnt, 'data/nested/big.bin')])).stdout, big.subarray(5_000_000, 5_000_016).toString('hex'));
   });
 
-  it('answers POSIX errors: ENOENT, ENOTDIR, EROFS for writes', async () => {
+  it('writes new files, overwrites, appends and random writes, and they reach dora on close', async () => {
+    const mnt = join(dir, 'mnt');
+    await run('sh', ['-c', `echo first > ${mnt}/data/new.txt && echo second >> ${mnt}/data/new.txt`]);
+    assert.equal((await client.readFile('/data/new.txt')).toString(), 'first\nsecond\n');
+    await run('cp', [join(dir, 'data', 'mounts.json'), `${mnt}/data/copied.json`]);
+    assert.equal((await client.stat('/data/copied.json')).kind, 'file');
+    await run('dd', ['if=/dev/zero', `of=${mnt}/data/new.txt`, 'bs=1', 'count=3', 'seek=2', 'conv=notrunc'], {});
+    assert.deepEqual([...(await client.readFile('/data/new.txt'))].slice(0, 6), [0x66, 0x69, 0, 0, 0, 0x0a]);
+    await run('sh', ['-c', `printf 'replaced' > ${mnt}/data/new.txt`]);
+    assert.equal((await client.readFile('/data/new.txt')).toString(), 'replaced');
+    await run('truncate', ['-s', '3', `${mnt}/data/new.txt`]);
+    assert.equal((await client.readFile('/data/new.txt')).toString(), 'rep');
+  });
+
+  it('makes and removes directories, renames and deletes files, and round-trips a tar archive', async () => {
+    const mnt = join(dir, 'mnt');
+    await run('mkdir', ['-p', `${mnt}/data/tree/a/b`]);
+    await run('sh', ['-c', `echo leaf > ${mnt}/data/tree/a/b/leaf.txt`]);
+    await run('mv', [`${mnt}/data/tree/a/b/leaf.txt`, `${mnt}/data/tree/moved.txt`]);
+    assert.equal((await client.readFile('/data/tree/moved.txt')).toString(), 'leaf\n');
+    await run('tar', ['-C', `${mnt}/data`, '-cf', join(dir, 'tree.tar'), 'tree', 'hello.txt']);
+    await run('mkdir', [`${mnt}/data/restored`]);
+    await run('tar', ['-C', `${mnt}/data/restored`, '-xf', join(dir, 'tree.tar')]);
+    assert.equal((await client.readFile('/data/restored/tree/moved.txt')).toString(), 'leaf\n');
+    assert.equal((await run('find', [`${mnt}/data/restored`, '-type', 'f'])).stdout.split('\n').filter(Boolean).length, 2);
+    await run('rm', [`${mnt}/data/tree/moved.txt`]);
+    await run('rmdir', [`${mnt}/data/tree/a/b`]);
+    await assert.rejects(client.stat('/data/tree/moved.txt'), /no such file/i);
+  });
+
+  it('answers POSIX errors: ENOENT, ENOTDIR, EEXIST, ENOTEMPTY', async () => {
     const mnt = join(dir, 'mnt');
     await assert.rejects(run('cat', [join(mnt, 'data/missing')]), /No such file or directory/);
     await assert.rejects(run('ls', [join(mnt, 'data/hello.txt/x')]), /Not a directory|No such file/);
-    await assert.rejects(run('sh', ['-c', `echo x > ${join(mnt, 'data/hello.txt')}`]), /Read-only file system|Function not implemented|Permission denied/);
+    await assert.rejects(run('mkdir', [join(mnt, 'data/nested')]), /File exists/);
+    await assert.rejects(run('rmdir', [join(mnt, 'data/nested')]), /Directory not empty/);
+    await assert.rejects(run('rmdir', [join(mnt, 'data/hello.txt')]), /Not a directory/);
   });
 });

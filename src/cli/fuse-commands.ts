@@ -4,7 +4,7 @@ import { forceUnmount } from '../fuse/fuse-binding.js';
 import type { CommandModule } from './cli-context.js';
 import { stopped } from './server-flags.js';
 
-/** `dora fuse mount|unmount`: the namespace as a local file system (read-only for now). */
+/** `dora fuse mount|unmount`: the namespace as a local file system. */
 export const fuseCommands: CommandModule = {
   register(program, context) {
     const fuse = program.command('fuse').description('mount the dora namespace as a local file system');
@@ -17,7 +17,7 @@ export const fuseCommands: CommandModule = {
       .action(async (mountPoint: string, options: { path: string; cacheSeconds: string }) => {
         const mounted = await DoraFuse.mount({ client: await context.client(), mountPoint: resolve(mountPoint), root: options.path, cacheSeconds: Number(options.cacheSeconds) });
         const done = stopped(context.signal);
-        await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint} (read-only); stop with Ctrl-C\n`);
+        await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint}; stop with Ctrl-C\n`);
         await done;
         await mounted.unmount();
       });
