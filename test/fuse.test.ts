@@ -86,4 +86,16 @@ describe('dora mounted with FUSE, used by ordinary programs', () => {
     await assert.rejects(run('rmdir', [join(mnt, 'data/nested')]), /Directory not empty/);
     await assert.rejects(run('rmdir', [join(mnt, 'data/hello.txt')]), /Not a directory/);
   });
+
+  it('answers EROFS for every change under a read-only mount, and still reads it', async () => {
+    const mnt = join(dir, 'mnt');
+    await client.write('/data/ro-source/kept.txt', Buffer.from('kept'));
+    await client.mount({ path: '/ro', uri: `file://${join(dir, 'data', 'root', 'data', 'ro-source')}`, readOnly: true });
+    assert.equal((await run('cat', [`${mnt}/ro/kept.txt`])).stdout, 'kept');
+    await new Promise((r) => setTimeout(r, 1100)); // the daemon trusts the mount table as long as attributes (1 s)
+    for (const command of [`echo x > ${mnt}/ro/new.txt`, `echo x >> ${mnt}/ro/kept.txt`, `rm ${mnt}/ro/kept.txt`, `mkdir ${mnt}/ro/dir`, `mv ${mnt}/ro/kept.txt ${mnt}/ro/moved.txt`]) {
+      await assert.rejects(run('sh', ['-c', command]), /Read-only file system/, command);
+    }
+    assert.equal((await client.readFile('/ro/kept.txt')).toString(), 'kept');
+  });
 });

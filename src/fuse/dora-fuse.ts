@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type { DoraClient } from '../client/dora-client.js';
 import type { FileStatus } from '../client/client-types.js';
 import { DoraError } from '../common/errors.js';
-import { normalizeDoraPath } from '../mount/dora-path.js';
+import { coveringMount, normalizeDoraPath } from '../mount/dora-path.js';
+import type { MountInfo } from '../mount/mount-info.js';
 import { createFuse, forceUnmount, type FuseMount, type FuseOperations, type FuseStat } from './fuse-binding.js';
-import { fuseErrno } from './fuse-errno.js';
+import { fuseErrno, PosixError } from './fuse-errno.js';
 import { OpenFiles } from './open-files.js';
 
 export interface DoraFuseOptions {
@@ -46,7 +47,7 @@ export class DoraFuse {
     const cacheSeconds = options.cacheSeconds ?? 1;
     const stagingDir = join(tmpdir(), `dora-fuse-${process.pid}-${Date.now().toString(36)}`);
     const files = new OpenFiles(options.client, { stagingDir, maxStagedBytes: options.maxStagedBytes ?? 1024 ** 3 });
-    const ops = operations(options.client, normalizeDoraPath(options.root ?? '/'), files);
+    const ops = operations(options.client, normalizeDoraPath(options.root ?? '/'), files, Math.max(1000, cacheSeconds * 1000));
     const fuse = createFuse(options.mountPoint, ops, {
       force: true,
       mkdir: true,
@@ -67,7 +68,7 @@ export class DoraFuse {
   }
 }
 
-function operations(client: DoraClient, root: string, files: OpenFiles): FuseOperations {
+function operations(client: DoraClient, root: string, files: OpenFiles, cacheMs: number): FuseOperations {
   const doraPath = (path: string): string => (root === '/' ? normalizeDoraPath(path) : normalizeDoraPath(`${root}${path === '/' ? '' : path}`));
   /** Answers the kernel: 0 (and the value) on success, the errno of the failure otherwise. */
   const answer = <T>(work: Promise<T>, cb: (errno: number, value?: T) => void): void => {
@@ -77,6 +78,13 @@ function operations(client: DoraClient, root: string, files: OpenFiles): FuseOpe
     );
   };
   const ok = (): Promise<void> => Promise.resolve();
+  let mounts: { readonly at: number; readonly list: readonly MountInfo[] } | undefined;
+  /** Refuses a change under a read-only mount with EROFS (the mount table is trusted as long as attributes). */
+  const writable = async (path: string): Promise<void> => {
+    if (mounts === undefined || Date.now() - mounts.at > cacheMs) mounts = { at: Date.now(), list: await client.mounts() };
+    if (coveringMount(mounts.list, path)?.readOnly === true) throw new PosixError('EROFS', `Cannot change "${path}": its mount is read-only`);
+  };
+  const changing = <T>(path: string, change: () => Promise<T>): Promise<T> => writable(path).then(change);
   return {
     getattr: (path, cb) => {
       const target = doraPath(path);
@@ -104,9 +112,10 @@ function operations(client: DoraClient, root: string, files: OpenFiles): FuseOpe
     },
     open: (path, flags, cb) => {
       const writing = (flags & O_ACCMODE) !== fsConstants.O_RDONLY;
-      answer(writing ? files.openWrite(doraPath(path), { truncate: (flags & fsConstants.O_TRUNC) !== 0 }) : files.openRead(doraPath(path)), cb);
+      const target = doraPath(path);
+      answer(writing ? changing(target, () => files.openWrite(target, { truncate: (flags & fsConstants.O_TRUNC) !== 0 })) : files.openRead(target), cb);
     },
-    create: (path, _mode, cb) => answer(files.openWrite(doraPath(path), { truncate: true }), cb),
+    create: (path, _mode, cb) => answer(changing(doraPath(path), () => files.openWrite(doraPath(path), { truncate: true })), cb),
     read: (_path, fd, buffer, length, position, cb) => {
       files.read(fd, buffer, length, position).then(cb, (error: unknown) => cb(fuseErrno(error)));
     },
@@ -120,6 +129,7 @@ function operations(client: DoraClient, root: string, files: OpenFiles): FuseOpe
     truncate: (path, size, cb) => {
       answer(
         (async () => {
+          await writable(doraPath(path));
           if (await files.truncateOpen(doraPath(path), size)) return;
           const fd = await files.openWrite(doraPath(path), { truncate: size === 0 });
           try {
@@ -132,10 +142,10 @@ function operations(client: DoraClient, root: string, files: OpenFiles): FuseOpe
         cb,
       );
     },
-    unlink: (path, cb) => answer(client.delete(doraPath(path)), cb),
+    unlink: (path, cb) => answer(changing(doraPath(path), () => client.delete(doraPath(path))), cb),
     rmdir: (path, cb) => {
       answer(
-        client.stat(doraPath(path)).then((status) => {
+        changing(doraPath(path), () => client.stat(doraPath(path))).then((status) => {
           if (status.kind !== 'directory') throw new DoraError('NOT_A_DIRECTORY', `Cannot remove "${status.path}": it is a file`);
           return client.delete(status.path);
         }),
@@ -151,13 +161,13 @@ function operations(client: DoraClient, root: string, files: OpenFiles): FuseOpe
           },
           (error: unknown) => {
             if (!(error instanceof DoraError && error.code === 'NOT_FOUND')) throw error;
-            return client.mkdir(target);
+            return changing(target, () => client.mkdir(target));
           },
         ),
         cb,
       );
     },
-    rename: (from, to, cb) => answer(client.rename(doraPath(from), doraPath(to)), cb),
+    rename: (from, to, cb) => answer(changing(doraPath(from), () => changing(doraPath(to), () => client.rename(doraPath(from), doraPath(to)))), cb),
     // Stores keep no modes, owners or times of their own: accepted, as the mount shows its own.
     chmod: (_path, _mode, cb) => answer(ok(), cb),
     chown: (_path, _uid, _gid, cb) => answer(ok(), cb),

@@ -23,7 +23,18 @@ const ERRNO_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   INTERNAL: E.EIO,
 };
 
+/** A failure that only POSIX has a word for (EROFS: a change on a read-only mount). */
+export class PosixError extends Error {
+  readonly errno: number;
+
+  constructor(errno: 'EROFS', message: string) {
+    super(message);
+    this.errno = E[errno];
+  }
+}
+
 /** The negative errno FUSE answers for `error` (EIO for anything that is not a DoraError). */
 export function fuseErrno(error: unknown): number {
+  if (error instanceof PosixError) return -error.errno;
   return -(isDoraError(error) ? ERRNO_BY_CODE[error.code] : E.EIO);
 }
