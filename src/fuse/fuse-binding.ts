@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type FuseModule from '@cocalc/fuse-native';
+import { DoraError, describeCause } from '../common/errors.js';
 
 type Fuse = typeof FuseModule.default;
 
@@ -13,16 +14,25 @@ export interface FuseMount {
   unmount(cb: (err: null | Error) => void): void;
 }
 
-const load = createRequire(import.meta.url);
+const require = createRequire(import.meta.url);
+
+/** The binding, or a clear error where it was not built (it is an optional dependency: it needs libfuse-dev). */
+function load(): Fuse {
+  try {
+    return require('@cocalc/fuse-native') as Fuse;
+  } catch (error) {
+    throw new DoraError('UNIMPLEMENTED', `Cannot use FUSE: the @cocalc/fuse-native binding is not built here (${describeCause(error)}); run \`apt-get install -y fuse3 libfuse-dev && npm rebuild @cocalc/fuse-native\``, { cause: error });
+  }
+}
 
 /** Creates (does not mount) a FUSE file system at `mountPoint`. Loads the native binding on first use. */
 export function createFuse(mountPoint: string, operations: FuseOperations, options: FuseOptions): FuseMount {
-  const FuseClass = load('@cocalc/fuse-native') as Fuse;
+  const FuseClass = load();
   return new FuseClass(mountPoint, operations, options);
 }
 
 /** Unmounts whatever is mounted at `mountPoint` (a crashed daemon's mount, "Transport endpoint is not connected"). */
 export function forceUnmount(mountPoint: string): Promise<void> {
-  const FuseClass = load('@cocalc/fuse-native') as Fuse;
+  const FuseClass = load();
   return new Promise((resolve) => FuseClass.unmount(mountPoint, () => resolve()));
 }
