@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DoraClient } from '../src/client/dora-client.js';
 import { sha256 } from '../src/testing/assertions.js';
@@ -9,6 +9,7 @@ import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
 import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
 import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
+import { caches, pausedRead, until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 /** membership.leaseTtl of a local cluster. */
@@ -237,32 +238,7 @@ async function bodyDigest(res: Response): Promise<string> {
   return pausedRead(res.body ?? assert.fail('no body')).finish();
 }
 
-/** A stream read on demand, only as far as asked, hashing what arrived. */
-function pausedRead(source: AsyncIterable<Uint8Array>): { readAtLeast(bytes: number): Promise<void>; finish(): Promise<string>; received(): number } {
-  const chunks = source[Symbol.asyncIterator]();
-  const hash = createHash('sha256');
-  let received = 0;
-  const pull = async (until: number): Promise<void> => {
-    while (received < until) {
-      const next = await chunks.next();
-      if (next.done === true) return;
-      hash.update(next.value);
-      received += next.value.byteLength;
-    }
-  };
-  return {
-    readAtLeast: (bytes) => pull(bytes),
-    received: () => received,
-    async finish() {
-      await pull(Infinity);
-      return hash.digest('hex');
-    },
-  };
-}
 
-async function caches(workers: readonly LocalWorker[]): Promise<Map<string, LocalWorkerCache>> {
-  return new Map(await Promise.all(workers.map(async (w) => [w.id, await w.cache()] as const)));
-}
 
 /** Pages of 1 MiB (cache.pageSize) the files take. */
 function pagesOf(files: readonly Source[]): number {
@@ -284,12 +260,4 @@ function mostFrequent(values: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`Not true after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -9,6 +9,7 @@ import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
 import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
 import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
+import { until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 /** membership.leaseTtl of a local cluster (also the coordinators' election lease). */
@@ -150,12 +151,4 @@ async function waitForLeader(coordinators: readonly LocalCoordinator[], timeoutM
 async function mountPaths(coordinatorUrl: string): Promise<string[]> {
   const res = await fetch(`${coordinatorUrl}/api/v1/mounts`);
   return ((await res.json()) as { mounts: { path: string }[] }).mounts.map((m) => m.path);
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`Not true after ${timeoutMs} ms: ${what}`);
-    await sleep(50);
-  }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sha256 } from '../src/testing/assertions.js';
 import { pathOwnedBy, startLocalCluster, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
@@ -8,6 +8,7 @@ import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
 import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
 import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
+import { pausedRead, until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 /** membership.leaseTtl of a local cluster. */
@@ -155,35 +156,7 @@ describe('a cluster losing a worker', () => {
   });
 });
 
-/** A stream read on demand: only as far as asked, hashing what arrived. */
-function pausedRead(source: AsyncIterable<Uint8Array>): { readAtLeast(bytes: number): Promise<void>; finish(): Promise<string> } {
-  const chunks = source[Symbol.asyncIterator]();
-  const hash = createHash('sha256');
-  let received = 0;
-  const pull = async (until: number): Promise<void> => {
-    while (received < until) {
-      const next = await chunks.next();
-      if (next.done === true) return;
-      hash.update(next.value);
-      received += next.value.byteLength;
-    }
-  };
-  return {
-    readAtLeast: (bytes) => pull(bytes),
-    async finish() {
-      await pull(Infinity);
-      return hash.digest('hex');
-    },
-  };
-}
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`Not true after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

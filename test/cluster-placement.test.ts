@@ -10,6 +10,7 @@ import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
 import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
 import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
 import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
+import { caches, until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -202,19 +203,8 @@ describe('a cluster of three workers places each file on one owner', () => {
   });
 });
 
-async function caches(workers: readonly LocalWorker[]): Promise<Map<string, LocalWorkerCache>> {
-  return new Map(await Promise.all(workers.map(async (w) => [w.id, await w.cache()] as const)));
-}
 
 /** Page lookups a worker has answered, hits and misses. */
 function lookups(cache: LocalWorkerCache): number {
   return cache.hits + cache.misses;
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`Not true after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -8,6 +8,7 @@ import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
 import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, WorkerInfo } from './client-types.js';
 import { ClusterView } from './cluster-view.js';
+import { CoordinatorApi } from './coordinator-api.js';
 import { HttpTransport, type Peer } from './http-transport.js';
 import { openReadStream, type OpenedBytes } from './read-stream.js';
 import { isUnreachable } from './remote-error.js';
@@ -29,6 +30,7 @@ export class DoraClient {
   readonly #transport: HttpTransport;
   readonly #coordinator: Peer;
   readonly #view: ClusterView;
+  readonly #admin: CoordinatorApi;
   readonly #fallback: StoreFallback | undefined;
   readonly #router: WorkerRouter;
   readonly #observe: ((event: ClientEvent) => void) | undefined;
@@ -40,6 +42,7 @@ export class DoraClient {
     this.address = normalizeAddress(options.address ?? DEFAULT_ADDRESS);
     this.#transport = new HttpTransport({ connectTimeoutMs: options.connectTimeoutMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 120_000 });
     this.#coordinator = { role: 'coordinator', url: this.address };
+    this.#admin = new CoordinatorApi(this.#transport, this.#coordinator);
     this.#observe = options.observe;
     this.#view = new ClusterView({
       transport: this.#transport,
@@ -48,14 +51,15 @@ export class DoraClient {
       source: options.source,
       onChange: () => options.observe?.('membership-change'),
       onWorkers: (workers) => this.#router.listed(workers),
-      ttlMs: options.source === undefined ? (options.clusterTtlMs ?? 3_000) : 0,
+      // A source is this process's own membership view: re-read it often, but not on every call.
+      ttlMs: options.source === undefined ? (options.clusterTtlMs ?? 3_000) : SOURCE_TTL_MS,
       requestTimeoutMs: options.connectTimeoutMs ?? 5_000,
     });
     this.#router = new WorkerRouter({
       view: this.#view,
       transport: this.#transport,
       observe: options.observe,
-      pollMs: Math.max(1000, options.source === undefined ? (options.clusterTtlMs ?? 3_000) : 0),
+      pollMs: options.source === undefined ? Math.max(1000, options.clusterTtlMs ?? 3_000) : 1000,
     });
     if (options.fallback !== false) {
       const fixed = options.fallbackMounts;
@@ -225,7 +229,7 @@ export class DoraClient {
 
   /** Every worker's page cache, as the coordinator reports it. */
   cacheSummary(options: CallOptions = {}): Promise<ClusterCacheSummary> {
-    return this.#transport.json(this.#coordinator, { method: 'GET', path: '/api/v1/cache', signal: options.signal, attempt: 'Cannot read the cache summary' });
+    return this.#admin.cacheSummary(options);
   }
 
   /** One worker's page cache, asked of the worker itself. */
@@ -235,14 +239,7 @@ export class DoraClient {
 
   /** Takes a worker off the ring for new reads; it stops once its running reads finish. Throws NOT_FOUND, UNAVAILABLE. */
   async decommission(id: string, options: CallOptions = {}): Promise<void> {
-    await this.#transport.json(this.#coordinator, {
-      method: 'POST',
-      path: '/api/v1/nodes/decommission',
-      query: { id },
-      signal: options.signal,
-      attempt: `Cannot decommission worker "${id}"`,
-      idempotent: false,
-    });
+    await this.#admin.decommission(id, options);
   }
 
   /** The workers the coordinator lists now. */
@@ -258,15 +255,7 @@ export class DoraClient {
   /** Adds a mount. Throws INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION, or the store's failure. */
   async mount(request: MountRequest, options: CallOptions = {}): Promise<MountInfo> {
     try {
-      return await this.#transport.json<MountInfo>(this.#coordinator, {
-        method: 'POST',
-        path: '/api/v1/mounts',
-        body: JSON.stringify(request),
-        headers: { 'content-type': 'application/json' },
-        signal: options.signal,
-        attempt: `Cannot mount "${request.uri}" at "${request.path}"`,
-        idempotent: false,
-      });
+      return await this.#admin.mount(request, options);
     } finally {
       this.#view.mountsChanged();
     }
@@ -275,13 +264,7 @@ export class DoraClient {
   /** Removes a mount. Throws NOT_FOUND, FAILED_PRECONDITION (mounts nested below it). */
   async unmount(path: string, options: CallOptions = {}): Promise<void> {
     try {
-      await this.#transport.empty(this.#coordinator, {
-        method: 'DELETE',
-        path: '/api/v1/mounts',
-        query: { path },
-        signal: options.signal,
-        attempt: `Cannot unmount "${path}"`,
-      });
+      await this.#admin.unmount(path, options);
     } finally {
       this.#view.mountsChanged();
     }
@@ -378,6 +361,9 @@ export class DoraClient {
 }
 
 const FAILOVER: Route = { failover: true };
+
+/** How long a client inside a worker trusts the worker's own membership view and mount table. */
+const SOURCE_TTL_MS = 250;
 
 /** Passes a read's body through and calls `release` once it ends, however it ends. */
 async function* releasing(body: AsyncIterable<Uint8Array>, release: () => void): AsyncGenerator<Uint8Array> {

@@ -122,13 +122,16 @@ export class WorkerRouter {
     const calls = this.#waiting.get(address) ?? new Set<AbortController>();
     this.#waiting.set(address, calls);
     calls.add(controller);
-    this.#poller ??= setInterval(() => void this.#view.selector().catch(() => undefined), this.#pollMs).unref();
+    // While calls wait, the worker list is asked again every poll; the poller stops itself once none waits.
+    this.#poller ??= setInterval(() => {
+      if (this.#waiting.size === 0) this.close();
+      else void this.#view.selector().catch(() => undefined);
+    }, this.#pollMs).unref();
     let holds = 1;
     const release = (): void => {
       if (--holds > 0) return;
       calls.delete(controller);
       if (calls.size === 0) this.#waiting.delete(address);
-      if (this.#waiting.size === 0) this.close();
     };
     const callSignal = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
     return {
