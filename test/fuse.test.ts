@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DoraClient } from '../src/client/dora-client.js';
+import { resolveConfig } from '../src/conf/resolve-config.js';
 import { DoraFuse } from '../src/fuse/dora-fuse.js';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
@@ -24,11 +25,13 @@ describe('dora mounted with FUSE, used by ordinary programs', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dora-fuse-'));
+    await chmod(dir, 0o755); // other users reach the mount point (EACCES test)
     dora = await startEmbedded({ dataDir: join(dir, 'data') });
     client = new DoraClient({ address: dora.coordinatorUrl });
     await client.write('/data/hello.txt', Buffer.from('hello, fuse\n'));
     await client.write('/data/nested/big.bin', big);
-    fuse = await DoraFuse.mount({ client, mountPoint: join(dir, 'mnt') });
+    const { fuse: settings } = await resolveConfig({ env: {}, flags: { 'fuse.allowOther': 'true', 'fuse.readAhead': '1MiB' } });
+    fuse = await DoraFuse.mount({ client, mountPoint: join(dir, 'mnt'), settings });
   });
   after(async () => {
     await fuse?.unmount();
@@ -78,8 +81,56 @@ describe('dora mounted with FUSE, used by ordinary programs', () => {
     await assert.rejects(client.stat('/data/tree/moved.txt'), /no such file/i);
   });
 
-  it('answers POSIX errors: ENOENT, ENOTDIR, EEXIST, ENOTEMPTY', async () => {
+  it('reads ahead for sequential readers, exactly, from any starting byte and with readers side by side', async () => {
+    const file = join(dir, 'mnt/data/nested/big.bin');
+    const slices = [0, 1, 4095, 1024 * 1024 - 7, 5_000_001, big.length - 10];
+    const tails = await Promise.all(slices.map((skip) => run('sh', ['-c', `tail -c +${skip + 1} ${file} | sha256sum`])));
+    tails.forEach(({ stdout }, i) => assert.equal(stdout.split(' ')[0], sha256(big.subarray(slices[i])), `from byte ${slices[i]}`));
+    const python = 'import sys\nf = open(sys.argv[1], "rb", buffering=0)\nfor at in (0, 3_000_000, 100, 8_000_000, 200):\n    f.seek(at)\n    sys.stdout.write(f.read(70_000).hex())';
+    const expected = [0, 3_000_000, 100, 8_000_000, 200].map((at) => big.subarray(at, at + 70_000).toString('hex')).join('');
+    assert.equal((await run('python3', ['-c', python, file], { maxBuffer: 16 * 1024 * 1024 })).stdout, expected);
+  });
+
+  it('keeps the kernel page cache of a file across opens until its version changes', async () => {
+    const file = join(dir, 'mnt/data/kept.bin');
+    const first = randomBytes(300_000);
+    await client.write('/data/kept.bin', first);
+    const servedByDora = async (): Promise<number> => {
+      const { workers } = await client.cacheSummary();
+      return workers.reduce((sum, w) => sum + ('bytesFromCache' in w ? w.bytesFromCache + w.bytesFromStore : 0), 0);
+    };
+    assert.equal((await run('sha256sum', [file])).stdout.split(' ')[0], sha256(first));
+    const before = await servedByDora();
+    assert.equal((await run('sha256sum', [file])).stdout.split(' ')[0], sha256(first));
+    assert.equal(await servedByDora(), before, 'the second read came from the kernel page cache');
+    const second = randomBytes(first.length);
+    await client.write('/data/kept.bin', second);
+    await new Promise((r) => setTimeout(r, 1100)); // the attribute timeout (1 s)
+    assert.equal((await run('sha256sum', [file])).stdout.split(' ')[0], sha256(second));
+  });
+
+  it('shows the cluster cache capacity to df, and ls -l of a directory sees every entry', async () => {
     const mnt = join(dir, 'mnt');
+    const df = (await run('df', ['-B1', '--output=size,used', mnt])).stdout.trim().split('\n')[1]?.trim().split(/\s+/).map(Number);
+    const summary = await client.cacheSummary();
+    const capacity = summary.workers.flatMap((w) => ('tiers' in w ? w.tiers : [])).reduce((sum, tier) => sum + tier.capacityBytes, 0);
+    assert.ok(df !== undefined && Math.abs((df[0] ?? 0) - capacity) < 4096, `df ${df?.join(' ')} vs capacity ${capacity}`);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => client.write(`/data/many/f${i}`, Buffer.alloc(i))));
+    const rows = (await run('ls', ['-l', `${mnt}/data/many`])).stdout.split('\n').filter((line) => line.startsWith('-'));
+    assert.equal(rows.length, 200);
+    assert.ok(rows.some((row) => / 199 .* f199$/.test(row)));
+  });
+
+  it('answers POSIX errors: ENOENT, ENOTDIR, EEXIST, ENOTEMPTY, EISDIR, ENAMETOOLONG, EINVAL, EACCES', async () => {
+    const mnt = join(dir, 'mnt');
+    await assert.rejects(run('cat', [join(mnt, 'data/nested')]), /Is a directory/);
+    await assert.rejects(run('sh', ['-c', `echo x > ${mnt}/data/nested`]), /Is a directory/);
+    await assert.rejects(run('touch', [join(mnt, 'data', 'n'.repeat(256))]), /File name too long/);
+    await assert.rejects(run('touch', [join(mnt, 'data/.dora-tmp-mine')]), /Invalid argument/); // a name the store reserves
+    const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+    assert.equal((await run('setpriv', [...nobody, 'cat', `${mnt}/data/hello.txt`])).stdout, 'hello, fuse\n');
+    await assert.rejects(run('setpriv', [...nobody, 'sh', '-c', `echo x >> ${mnt}/data/hello.txt`]), /Permission denied/);
+    await assert.rejects(run('setpriv', [...nobody, 'mkdir', `${mnt}/data/theirs`]), /Permission denied/);
     await assert.rejects(run('cat', [join(mnt, 'data/missing')]), /No such file or directory/);
     await assert.rejects(run('ls', [join(mnt, 'data/hello.txt/x')]), /Not a directory|No such file/);
     await assert.rejects(run('mkdir', [join(mnt, 'data/nested')]), /File exists/);

@@ -2,7 +2,26 @@ import { resolve } from 'node:path';
 import { DoraFuse } from '../fuse/dora-fuse.js';
 import { forceUnmount } from '../fuse/fuse-binding.js';
 import type { CommandModule } from './cli-context.js';
-import { stopped } from './server-flags.js';
+import { configFlags, stopped } from './server-flags.js';
+
+interface MountOptions {
+  path: string;
+  attrTimeout?: string;
+  kernelCache?: string;
+  readAhead?: string;
+  allowOther?: boolean;
+  set?: string[];
+}
+
+/** The configuration the mount flags set (`--set` pairs last). */
+function fuseFlags(options: MountOptions): Record<string, string> {
+  const flags: Record<string, string> = {};
+  if (options.attrTimeout !== undefined) flags['fuse.attrTimeout'] = options.attrTimeout;
+  if (options.kernelCache !== undefined) flags['fuse.kernelCache'] = options.kernelCache;
+  if (options.readAhead !== undefined) flags['fuse.readAhead'] = options.readAhead;
+  if (options.allowOther === true) flags['fuse.allowOther'] = 'true';
+  return { ...flags, ...configFlags(options.set === undefined ? {} : { set: options.set }) };
+}
 
 /** `dora fuse mount|unmount`: the namespace as a local file system. */
 export const fuseCommands: CommandModule = {
@@ -13,9 +32,14 @@ export const fuseCommands: CommandModule = {
       .description('mount dora (or a sub-path of it) at a local directory, in the foreground until Ctrl-C or SIGTERM')
       .argument('<mountpoint>', 'local directory (created if missing; a stale dora mount there is replaced)')
       .option('--path <dora-path>', 'the dora path to show at the mount point', '/')
-      .option('--cache-seconds <n>', 'how long the kernel trusts attributes and names', '1')
-      .action(async (mountPoint: string, options: { path: string; cacheSeconds: string }) => {
-        const mounted = await DoraFuse.mount({ client: await context.client(), mountPoint: resolve(mountPoint), root: options.path, cacheSeconds: Number(options.cacheSeconds) });
+      .option('--attr-timeout <duration>', 'how long the kernel trusts attributes and names (fuse.attrTimeout, default 1s)')
+      .option('--kernel-cache <mode>', 'auto, keep or off: the page cache of a file across opens (fuse.kernelCache, default auto)')
+      .option('--read-ahead <size>', 'bytes read ahead of a sequential reader, 0 for none (fuse.readAhead, default 8MiB)')
+      .option('--allow-other', 'let other users use the mount, with the modes shown enforced (fuse.allowOther)')
+      .option('--set <key=value...>', 'set any configuration key, e.g. --set fuse.maxStagedFile=4GiB')
+      .action(async (mountPoint: string, options: MountOptions) => {
+        const config = await context.config(fuseFlags(options));
+        const mounted = await DoraFuse.mount({ client: await context.client(), mountPoint: resolve(mountPoint), root: options.path, settings: config.fuse });
         const done = stopped(context.signal);
         await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint}; stop with Ctrl-C\n`);
         await done;

@@ -178,6 +178,37 @@ export const CONFIG_KEYS = {
     description: 'How long a decommissioned worker waits for running reads to finish before it stops.',
   },
 
+  'fuse.attrTimeout': {
+    type: 'duration',
+    default: SECOND,
+    description: 'How long the kernel trusts the attributes and names a FUSE mount answered (read-mostly data: longer is faster).',
+  },
+  'fuse.kernelCache': {
+    type: 'enum',
+    values: ['auto', 'keep', 'off'],
+    default: 'auto',
+    description: "Kernel page cache of a FUSE mount's files across opens: auto keeps it while size and modification time are unchanged, keep always, off never.",
+  },
+  'fuse.readAhead': { type: 'size', default: 8 * MiB, description: 'Bytes a FUSE mount reads ahead of a sequential reader, per open file; 0 turns read-ahead off.' },
+  'fuse.readAheadMemory': { type: 'size', default: 256 * MiB, description: 'Most memory the read-ahead of all open files of a FUSE mount holds.' },
+  'fuse.listingAttributes': {
+    type: 'int',
+    default: 100_000,
+    min: 0,
+    unit: 'entries',
+    description: 'Attributes a FUSE mount keeps from a directory listing for the lookups that follow it (ls -l), at most.',
+  },
+  'fuse.maxStagedFile': {
+    type: 'size',
+    default: GiB,
+    description: 'Largest existing file a FUSE mount changes in place (appends, random writes): it is copied to local disk meanwhile.',
+  },
+  'fuse.allowOther': {
+    type: 'bool',
+    default: false,
+    description: 'Let users other than the one who mounted use a FUSE mount; the kernel then enforces the modes it shows (EACCES).',
+  },
+
   'log.level': {
     type: 'enum',
     values: ['trace', 'debug', 'info', 'warn', 'error'],

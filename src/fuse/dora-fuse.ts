@@ -1,14 +1,11 @@
-import { constants as fsConstants } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DoraClient } from '../client/dora-client.js';
-import type { FileStatus } from '../client/client-types.js';
-import { DoraError } from '../common/errors.js';
-import { coveringMount, normalizeDoraPath } from '../mount/dora-path.js';
-import type { MountInfo } from '../mount/mount-info.js';
-import { createFuse, forceUnmount, type FuseMount, type FuseOperations, type FuseStat } from './fuse-binding.js';
-import { fuseErrno, PosixError } from './fuse-errno.js';
+import { normalizeDoraPath } from '../mount/dora-path.js';
+import { createFuse, forceUnmount, type FuseMount, type FuseOptions } from './fuse-binding.js';
+import { ReadAheadSlots } from './file-reader.js';
+import { fuseOperations, type FuseSettings } from './fuse-operations.js';
 import { OpenFiles } from './open-files.js';
 
 export interface DoraFuseOptions {
@@ -17,19 +14,18 @@ export interface DoraFuseOptions {
   readonly mountPoint: string;
   /** The dora path shown at the mount point; default '/'. */
   readonly root?: string;
-  /** How long the kernel trusts attributes and names, in seconds (read-mostly data: default 1). */
-  readonly cacheSeconds?: number;
-  /** Largest existing file changed in place (appends, random writes), copied to local disk meanwhile; default 1 GiB. */
-  readonly maxStagedBytes?: number;
+  /** The `fuse.*` configuration: caching, read-ahead, staging, access. */
+  readonly settings: FuseSettings;
 }
 
-const O_ACCMODE = 3;
+/** Read-ahead keeps this much behind a sequential reader for the kernel's out-of-order requests. */
+const READ_BEHIND = 1024 * 1024;
 
 /**
  * The dora namespace as a local file system (issue 6), over the client SDK: every read goes
- * through the cluster's cache, with its failover; a file opened for reading sees one version. Writes
- * (new files, O_TRUNC, appends and random writes to files up to `maxStagedBytes`) are staged on local
- * disk and written through whole on close.
+ * through the cluster's cache, with its failover; a file opened for reading sees one version, and
+ * sequential readers are read ahead. Writes (new files, O_TRUNC, appends and random writes to files
+ * up to `fuse.maxStagedFile`) are staged on local disk and written through whole on close.
  */
 export class DoraFuse {
   readonly mountPoint: string;
@@ -44,18 +40,12 @@ export class DoraFuse {
 
   /** Mounts and resolves once the kernel serves the mount. Throws the binding's error (no /dev/fuse, a busy mount point). */
   static async mount(options: DoraFuseOptions): Promise<DoraFuse> {
-    const cacheSeconds = options.cacheSeconds ?? 1;
+    const { settings } = options;
     const stagingDir = join(tmpdir(), `dora-fuse-${process.pid}-${Date.now().toString(36)}`);
-    const files = new OpenFiles(options.client, { stagingDir, maxStagedBytes: options.maxStagedBytes ?? 1024 ** 3 });
-    const ops = operations(options.client, normalizeDoraPath(options.root ?? '/'), files, Math.max(1000, cacheSeconds * 1000));
-    const fuse = createFuse(options.mountPoint, ops, {
-      force: true,
-      mkdir: true,
-      fsname: 'dora',
-      attrTimeout: cacheSeconds,
-      entryTimeout: cacheSeconds,
-      maxRead: 1024 * 1024,
-    });
+    const window = { ahead: settings.readAhead, behind: READ_BEHIND };
+    const slots = settings.readAhead === 0 ? 0 : Math.max(1, Math.floor(settings.readAheadMemory / (settings.readAhead + READ_BEHIND)));
+    const files = new OpenFiles(options.client, { stagingDir, maxStagedBytes: settings.maxStagedFile, readAhead: { ...window, slots: new ReadAheadSlots(slots) } });
+    const fuse = createFuse(options.mountPoint, fuseOperations(options.client, normalizeDoraPath(options.root ?? '/'), files, settings), mountOptions(settings));
     await forceUnmount(options.mountPoint); // recovers a mount left by a crashed daemon ("Transport endpoint is not connected")
     await new Promise<void>((resolve, reject) => fuse.mount((error) => (error === null ? resolve() : reject(error))));
     return new DoraFuse(options.mountPoint, fuse, stagingDir);
@@ -68,132 +58,23 @@ export class DoraFuse {
   }
 }
 
-function operations(client: DoraClient, root: string, files: OpenFiles, cacheMs: number): FuseOperations {
-  const doraPath = (path: string): string => (root === '/' ? normalizeDoraPath(path) : normalizeDoraPath(`${root}${path === '/' ? '' : path}`));
-  /** Answers the kernel: 0 (and the value) on success, the errno of the failure otherwise. */
-  const answer = <T>(work: Promise<T>, cb: (errno: number, value?: T) => void): void => {
-    work.then(
-      (value) => cb(0, value),
-      (error: unknown) => cb(fuseErrno(error)),
-    );
-  };
-  const ok = (): Promise<void> => Promise.resolve();
-  let mounts: { readonly at: number; readonly list: readonly MountInfo[] } | undefined;
-  /** Refuses a change under a read-only mount with EROFS (the mount table is trusted as long as attributes). */
-  const writable = async (path: string): Promise<void> => {
-    if (mounts === undefined || Date.now() - mounts.at > cacheMs) mounts = { at: Date.now(), list: await client.mounts() };
-    if (coveringMount(mounts.list, path)?.readOnly === true) throw new PosixError('EROFS', `Cannot change "${path}": its mount is read-only`);
-  };
-  const changing = <T>(path: string, change: () => Promise<T>): Promise<T> => writable(path).then(change);
+function mountOptions(settings: FuseSettings): FuseOptions {
+  // The binding passes an option only when it is truthy and bounds every request by a 15 s timer
+  // unless `timeout` is false (a flush writing a large file through may take longer): hence the
+  // timeouts as strings ("0" turns the kernel's caching off) and the casts.
+  const seconds = String(settings.attrTimeout / 1000) as unknown as number;
   return {
-    getattr: (path, cb) => {
-      const target = doraPath(path);
-      answer(
-        client.stat(target).then(
-          (status) => toStat(status, files.stagedSize(status.path)),
-          (error: unknown) => {
-            const staged = files.stagedSize(target); // created, not yet flushed
-            if (staged === undefined) throw error;
-            return toStat({ path: target, name: '', kind: 'file', size: staged, mtimeMs: Date.now(), version: '', mount: '' });
-          },
-        ),
-        cb,
-      );
-    },
-    readdir: (path, cb) => {
-      answer(
-        (async () => {
-          const names: string[] = [];
-          for await (const entry of client.list(doraPath(path))) names.push(entry.name);
-          return names;
-        })(),
-        cb,
-      );
-    },
-    open: (path, flags, cb) => {
-      const writing = (flags & O_ACCMODE) !== fsConstants.O_RDONLY;
-      const target = doraPath(path);
-      answer(writing ? changing(target, () => files.openWrite(target, { truncate: (flags & fsConstants.O_TRUNC) !== 0 })) : files.openRead(target), cb);
-    },
-    create: (path, _mode, cb) => answer(changing(doraPath(path), () => files.openWrite(doraPath(path), { truncate: true })), cb),
-    read: (_path, fd, buffer, length, position, cb) => {
-      files.read(fd, buffer, length, position).then(cb, (error: unknown) => cb(fuseErrno(error)));
-    },
-    write: (_path, fd, buffer, length, position, cb) => {
-      files.write(fd, buffer, length, position).then(cb, (error: unknown) => cb(fuseErrno(error)));
-    },
-    flush: (_path, fd, cb) => answer(files.flush(fd), cb),
-    fsync: (_path, _dataSync, fd, cb) => answer(files.flush(fd), cb),
-    release: (_path, fd, cb) => answer(files.flush(fd).finally(() => files.release(fd)), cb),
-    ftruncate: (_path, fd, size, cb) => answer(files.truncate(fd, size), cb),
-    truncate: (path, size, cb) => {
-      answer(
-        (async () => {
-          await writable(doraPath(path));
-          if (await files.truncateOpen(doraPath(path), size)) return;
-          const fd = await files.openWrite(doraPath(path), { truncate: size === 0 });
-          try {
-            await files.truncate(fd, size);
-            await files.flush(fd);
-          } finally {
-            await files.release(fd);
-          }
-        })(),
-        cb,
-      );
-    },
-    unlink: (path, cb) => answer(changing(doraPath(path), () => client.delete(doraPath(path))), cb),
-    rmdir: (path, cb) => {
-      answer(
-        changing(doraPath(path), () => client.stat(doraPath(path))).then((status) => {
-          if (status.kind !== 'directory') throw new DoraError('NOT_A_DIRECTORY', `Cannot remove "${status.path}": it is a file`);
-          return client.delete(status.path);
-        }),
-        cb,
-      );
-    },
-    mkdir: (path, _mode, cb) => {
-      const target = doraPath(path);
-      answer(
-        client.stat(target).then(
-          () => {
-            throw new DoraError('ALREADY_EXISTS', `Cannot create directory "${target}": something is there`);
-          },
-          (error: unknown) => {
-            if (!(error instanceof DoraError && error.code === 'NOT_FOUND')) throw error;
-            return changing(target, () => client.mkdir(target));
-          },
-        ),
-        cb,
-      );
-    },
-    rename: (from, to, cb) => answer(changing(doraPath(from), () => changing(doraPath(to), () => client.rename(doraPath(from), doraPath(to)))), cb),
-    // Stores keep no modes, owners or times of their own: accepted, as the mount shows its own.
-    chmod: (_path, _mode, cb) => answer(ok(), cb),
-    chown: (_path, _uid, _gid, cb) => answer(ok(), cb),
-    utimens: (_path, _atime, _mtime, cb) => answer(ok(), cb),
-    statfs: (_path, cb) => {
-      cb(0, { bsize: 4096, frsize: 4096, blocks: 1 << 30, bfree: 1 << 29, bavail: 1 << 29, files: 1 << 20, ffree: 1 << 20, favail: 1 << 20, fsid: 0, flag: 0, namemax: 255 });
-    },
-  };
-}
-
-function toStat(status: FileStatus, stagedSize?: number): FuseStat {
-  const time = new Date(status.mtimeMs);
-  const directory = status.kind === 'directory';
-  return {
-    mode: directory ? 0o40755 : 0o100644,
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
-    size: directory ? 4096 : (stagedSize ?? status.size),
-    dev: 0,
-    nlink: directory ? 2 : 1,
-    ino: 0,
-    rdev: 0,
-    blksize: 4096,
-    blocks: Math.ceil(status.size / 512),
-    atime: time,
-    mtime: time,
-    ctime: time,
+    force: true,
+    mkdir: true,
+    fsname: 'dora',
+    subtype: 'dora',
+    timeout: false as unknown as number,
+    attrTimeout: seconds,
+    entryTimeout: seconds,
+    maxRead: 1024 * 1024,
+    autoCache: settings.kernelCache === 'auto',
+    kernelCache: settings.kernelCache === 'keep',
+    // Other users see the modes shown, enforced by the kernel (its types call the flag a string).
+    ...(settings.allowOther ? { allowOther: true, defaultPermissions: 'default_permissions' } : {}),
   };
 }

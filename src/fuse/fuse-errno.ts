@@ -23,11 +23,11 @@ const ERRNO_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   INTERNAL: E.EIO,
 };
 
-/** A failure that only POSIX has a word for (EROFS: a change on a read-only mount). */
+/** A failure that only POSIX has a word for (EROFS: a change on a read-only mount; ENAMETOOLONG: a name over NAME_MAX bytes). */
 export class PosixError extends Error {
   readonly errno: number;
 
-  constructor(errno: 'EROFS', message: string) {
+  constructor(errno: 'EROFS' | 'ENAMETOOLONG', message: string) {
     super(message);
     this.errno = E[errno];
   }

@@ -3,12 +3,12 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DoraClient } from '../client/dora-client.js';
 import { DoraError } from '../common/errors.js';
+import { FileReader, type FileReaderOptions } from './file-reader.js';
 
 /** A file opened for reading: pinned to the version it had when opened. */
 interface ReadFile {
   readonly kind: 'read';
-  readonly path: string;
-  readonly version: string;
+  readonly reader: FileReader;
 }
 
 /**
@@ -34,18 +34,20 @@ export class OpenFiles {
   readonly #files = new Map<number, OpenFile>();
   /** Most bytes of an existing file copied to local disk to change it in place (append, random writes). */
   readonly #maxStagedBytes: number;
+  readonly #readAhead: FileReaderOptions;
   #next = 1;
 
-  constructor(client: DoraClient, options: { stagingDir: string; maxStagedBytes: number }) {
+  constructor(client: DoraClient, options: { stagingDir: string; maxStagedBytes: number; readAhead: FileReaderOptions }) {
     this.#client = client;
     this.#stagingDir = options.stagingDir;
     this.#maxStagedBytes = options.maxStagedBytes;
+    this.#readAhead = options.readAhead;
   }
 
   async openRead(path: string): Promise<number> {
     const status = await this.#client.stat(path);
     if (status.kind === 'directory') throw new DoraError('IS_A_DIRECTORY', `Cannot open "${path}": it is a directory`);
-    return this.#add({ kind: 'read', path: status.path, version: status.version });
+    return this.#add({ kind: 'read', reader: new FileReader(this.#client, status, this.#readAhead) });
   }
 
   /** Opens `path` for writing: empty (create, O_TRUNC), or with its current bytes staged for changes in place. */
@@ -68,10 +70,7 @@ export class OpenFiles {
   async read(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
     const file = this.#get(fd);
     if (file.kind === 'write') return (await file.handle.read(buffer, 0, length, position)).bytesRead;
-    const stream = await this.#client.read(file.path, { offset: position, length, version: file.version });
-    let filled = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) filled += chunk.copy(buffer, filled);
-    return filled;
+    return file.reader.read(buffer, length, position);
   }
 
   async write(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
@@ -121,6 +120,7 @@ export class OpenFiles {
   async release(fd: number): Promise<void> {
     const file = this.#files.get(fd);
     this.#files.delete(fd);
+    if (file?.kind === 'read') file.reader.close();
     if (file?.kind !== 'write') return;
     await file.handle.close().catch(() => undefined);
     await rm(file.staging, { force: true });
