@@ -93,7 +93,8 @@ export class WorkerRouter {
     } catch (error) {
       throw isDoraError(error, 'UNAVAILABLE') ? markUnreachable(error) : error;
     }
-    let failure: unknown = new DoraError('UNAVAILABLE', `Cannot reach a worker for "${path}": none is live`);
+    let failure: unknown; // built only when needed: a DoraError captures a stack
+
     for (const [i, worker] of (route.failover === true ? candidates : candidates.slice(0, 1)).entries()) {
       const watch = this.#watch(worker.address, signal);
       try {
@@ -113,7 +114,7 @@ export class WorkerRouter {
         watch.done();
       }
     }
-    throw failure;
+    throw failure ?? new DoraError('UNAVAILABLE', `Cannot reach a worker for "${path}": none is live`);
   }
 
   /** Registers a call waiting on `address` until `done` (and every `hold`) is released; polls the cluster meanwhile. */

@@ -1,7 +1,7 @@
 import type { DoraClient } from '../client/dora-client.js';
 import { ReadAheadStream, type ReadAheadWindow } from './read-ahead.js';
 
-/** How many files may read ahead at once: each holds up to `ahead + behind` bytes, so this bounds the memory. */
+/** How many runs may read ahead at once: each holds up to `ahead + behind` bytes, so this bounds the memory. */
 export class ReadAheadSlots {
   #free: number;
 
@@ -24,10 +24,17 @@ export interface FileReaderOptions extends ReadAheadWindow {
   readonly slots: ReadAheadSlots;
 }
 
+/** Sequential runs one file keeps at once (readers at different places in it). */
+const MAX_RUNS = 4;
+/** Ends of recent requests remembered to tell a sequential request from a random one. */
+const RECENT_ENDS = 16;
+
 /**
- * Reads of one file opened for reading, pinned to the version it had when opened. A request that
- * continues the previous one (or starts at byte 0) starts a sequential run read ahead through one
- * stream; other requests (random access, or no read-ahead slot free) fetch just their bytes.
+ * Reads of one version of one file, shared by every handle open on it (the kernel sends a file's
+ * requests through any of them). A request that starts where a recent one ended starts a
+ * sequential run, read ahead through one stream; requests within a run's reach are served from it,
+ * whichever reader made them; others (a first request, random access, no read-ahead slot free)
+ * fetch just their bytes, so the first byte of a cold file costs one small read.
  */
 export class FileReader {
   readonly #client: DoraClient;
@@ -35,9 +42,9 @@ export class FileReader {
   readonly #version: string;
   readonly #size: number;
   readonly #options: FileReaderOptions;
-  #run: ReadAheadStream | undefined;
-  #slot = false;
-  #lastEnd = 0;
+  /** Least recently used first. */
+  #runs: ReadAheadStream[] = [];
+  readonly #recentEnds: number[] = [];
 
   constructor(client: DoraClient, file: { path: string; version: string; size: number }, options: FileReaderOptions) {
     this.#client = client;
@@ -51,27 +58,38 @@ export class FileReader {
     const wanted = Math.min(length, this.#size - position);
     if (wanted <= 0) return 0;
     const run = this.#runFor(position);
-    this.#lastEnd = position + wanted;
+    this.#recentEnds.push(position + wanted);
+    if (this.#recentEnds.length > RECENT_ENDS) this.#recentEnds.shift();
     const filled = run === undefined ? undefined : await run.read(buffer, wanted, position);
     return filled ?? (await this.#fetch(buffer, wanted, position));
   }
 
   close(): void {
-    this.#run?.close();
-    this.#run = undefined;
-    if (this.#slot) this.#options.slots.give();
-    this.#slot = false;
+    for (const run of [...this.#runs]) this.#drop(run);
   }
 
-  /** The run that serves `position`: the current one, a new one when the request is sequential, else none. */
+  /** The run that serves `position`: one that reaches it, a new one when the request is sequential, else none. */
   #runFor(position: number): ReadAheadStream | undefined {
-    if (this.#run?.covers(position) === true) return this.#run;
-    if (position !== this.#lastEnd && position !== 0) return undefined;
-    if (!this.#slot) this.#slot = this.#options.slots.take();
-    if (!this.#slot) return undefined;
-    this.#run?.close();
-    this.#run = new ReadAheadStream(this.#client.read(this.#path, { offset: position, version: this.#version }), position, this.#options);
-    return this.#run;
+    for (const run of this.#runs.filter((r) => r.failed)) this.#drop(run);
+    const covering = this.#runs.find((run) => run.covers(position));
+    if (covering !== undefined) {
+      this.#runs = [...this.#runs.filter((run) => run !== covering), covering];
+      return covering;
+    }
+    if (!this.#recentEnds.includes(position)) return undefined;
+    const oldest = this.#runs[0];
+    if (this.#runs.length >= MAX_RUNS && oldest !== undefined) this.#drop(oldest);
+    if (!this.#options.slots.take()) return undefined;
+    const run = new ReadAheadStream(this.#client.read(this.#path, { offset: position, version: this.#version }), position, this.#options);
+    this.#runs.push(run);
+    return run;
+  }
+
+  /** Stops a run and gives its read-ahead slot back. */
+  #drop(run: ReadAheadStream): void {
+    run.close();
+    this.#options.slots.give();
+    this.#runs = this.#runs.filter((r) => r !== run);
   }
 
   async #fetch(buffer: Buffer, length: number, position: number): Promise<number> {

@@ -16,6 +16,14 @@ export type FuseSettings = DoraConfig['fuse'];
 const O_ACCMODE = 3;
 const NAME_MAX = 255;
 const BLOCK = 4096;
+/**
+ * How long a listed file's attributes serve the lookup that follows the listing (`ls -l` of 100,000
+ * entries looks the last one up seconds after listing it): as long as a worker trusts a listed
+ * file's status anyway (metadata.syncInterval's default).
+ */
+const LISTED_TRUST_MS = 30_000;
+/** Entries per listing call of a directory read (the worker's largest page is 10,000). */
+const LISTING_PAGE = 5000;
 
 /** A value kept for a while (the mount table, the cluster's capacity). */
 function kept<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {
@@ -31,7 +39,7 @@ function kept<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {
  * answer is asynchronous: the event loop never waits on the cluster or the store.
  */
 export function fuseOperations(client: DoraClient, root: string, files: OpenFiles, settings: FuseSettings): FuseOperations {
-  const listed = new ListingAttributes(settings.listingAttributes, settings.attrTimeout);
+  const listed = new ListingAttributes(settings.listingAttributes, Math.max(settings.attrTimeout, LISTED_TRUST_MS));
   const times = new VersionTimes(Math.max(settings.listingAttributes, 10_000));
   const trustMs = Math.max(1000, settings.attrTimeout);
   const mounts = kept<readonly MountInfo[]>(trustMs, () => client.mounts());
@@ -78,7 +86,7 @@ export function fuseOperations(client: DoraClient, root: string, files: OpenFile
     readdir: (path, cb) => {
       answer(cb, async () => {
         const names: string[] = [];
-        for await (const entry of client.list(doraPath(path))) {
+        for await (const entry of client.list(doraPath(path), { pageSize: LISTING_PAGE })) {
           // Files only: a directory's status (its mtime) comes from its own owner's cache, and tar
           // compares the one before reading a directory with the one after.
           if (entry.kind === 'file') listed.remember(entry);
@@ -193,14 +201,17 @@ async function clusterCapacity(client: DoraClient): Promise<{ total: number; use
   return { total, used };
 }
 
+/** The mounting user owns everything shown. */
+const OWNER = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
 function toStat(status: FileStatus, mtimeMs: number, stagedSize?: number): FuseStat {
   const time = new Date(mtimeMs);
   const directory = status.kind === 'directory';
   const size = directory ? BLOCK : (stagedSize ?? status.size);
   return {
     mode: directory ? 0o40755 : 0o100644,
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
+    uid: OWNER.uid,
+    gid: OWNER.gid,
     size,
     dev: 0,
     nlink: directory ? 2 : 1,

@@ -8,6 +8,8 @@ import { FileReader, type FileReaderOptions } from './file-reader.js';
 /** A file opened for reading: pinned to the version it had when opened. */
 interface ReadFile {
   readonly kind: 'read';
+  /** Key of the reader shared by every handle open on this version of the file. */
+  readonly key: string;
   readonly reader: FileReader;
 }
 
@@ -35,6 +37,8 @@ export class OpenFiles {
   /** Most bytes of an existing file copied to local disk to change it in place (append, random writes). */
   readonly #maxStagedBytes: number;
   readonly #readAhead: FileReaderOptions;
+  /** Readers by path and version, with how many handles share each. */
+  readonly #readers = new Map<string, { readonly reader: FileReader; handles: number }>();
   #next = 1;
 
   constructor(client: DoraClient, options: { stagingDir: string; maxStagedBytes: number; readAhead: FileReaderOptions }) {
@@ -47,7 +51,11 @@ export class OpenFiles {
   async openRead(path: string): Promise<number> {
     const status = await this.#client.stat(path);
     if (status.kind === 'directory') throw new DoraError('IS_A_DIRECTORY', `Cannot open "${path}": it is a directory`);
-    return this.#add({ kind: 'read', reader: new FileReader(this.#client, status, this.#readAhead) });
+    const key = `${status.path}\0${status.version}`;
+    const shared = this.#readers.get(key) ?? { reader: new FileReader(this.#client, status, this.#readAhead), handles: 0 };
+    shared.handles++;
+    this.#readers.set(key, shared);
+    return this.#add({ kind: 'read', key, reader: shared.reader });
   }
 
   /** Opens `path` for writing: empty (create, O_TRUNC), or with its current bytes staged for changes in place. */
@@ -120,10 +128,17 @@ export class OpenFiles {
   async release(fd: number): Promise<void> {
     const file = this.#files.get(fd);
     this.#files.delete(fd);
-    if (file?.kind === 'read') file.reader.close();
+    if (file?.kind === 'read') this.#unshare(file);
     if (file?.kind !== 'write') return;
     await file.handle.close().catch(() => undefined);
     await rm(file.staging, { force: true });
+  }
+
+  #unshare(file: ReadFile): void {
+    const shared = this.#readers.get(file.key);
+    if (shared === undefined || --shared.handles > 0) return;
+    this.#readers.delete(file.key);
+    shared.reader.close();
   }
 
   async #stageCurrent(path: string, handle: FileHandle): Promise<number> {

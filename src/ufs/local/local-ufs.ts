@@ -19,7 +19,7 @@ import type {
   UnderFileSystem,
 } from '../under-file-system.js';
 import { checkUfsPath } from '../ufs-path.js';
-import { listLocal } from './local-list.js';
+import { listLocal, SortedDirectories } from './local-list.js';
 import { LocalPath } from './local-path.js';
 import { isInternalName, LocalSidecar, recordAttributes, TEMP_PREFIX } from './local-sidecar.js';
 import { localStatus } from './local-status.js';
@@ -38,6 +38,7 @@ export class LocalUfs implements UnderFileSystem {
   readonly capabilities: UfsCapabilities = { rename: true, multipart: false, tagging: true };
   readonly tagging: UfsTagging;
   readonly #paths: LocalPath;
+  readonly #sorted = new SortedDirectories();
 
   /** `root` is an absolute host path. */
   constructor(root: string) {
@@ -144,7 +145,7 @@ export class LocalUfs implements UnderFileSystem {
 
   list(path: string, options: UfsListOptions = {}): AsyncIterable<UfsStatus> {
     const attempt = `Cannot list "${this.uri}${path}"`;
-    return listLocal(this.#paths, path, { ...options, attempt, rootUri: this.uri });
+    return listLocal(this.#paths, path, { ...options, attempt, rootUri: this.uri, sorted: this.#sorted });
   }
 
   async mkdir(path: string, options: UfsCallOptions = {}): Promise<void> {
