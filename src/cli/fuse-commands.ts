@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { DoraFuse } from '../fuse/dora-fuse.js';
-import { forceUnmount } from '../fuse/fuse-binding.js';
+import { detachMounts } from '../fuse/mount-points.js';
 import type { CommandModule } from './cli-context.js';
 import { configFlags, stopped } from './server-flags.js';
 
@@ -39,8 +39,8 @@ export const fuseCommands: CommandModule = {
       .option('--set <key=value...>', 'set any configuration key, e.g. --set fuse.maxStagedFile=4GiB')
       .action(async (mountPoint: string, options: MountOptions) => {
         const config = await context.config(fuseFlags(options));
+        const done = stopped(context.signal); // from now on: a SIGTERM during the mount unmounts once it is up
         const mounted = await DoraFuse.mount({ client: await context.client(), mountPoint: resolve(mountPoint), root: options.path, settings: config.fuse });
-        const done = stopped(context.signal);
         await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint}; stop with Ctrl-C\n`);
         await done;
         await mounted.unmount();
@@ -50,7 +50,7 @@ export const fuseCommands: CommandModule = {
       .description('unmount a dora mount point (also one left by a daemon that crashed)')
       .argument('<mountpoint>', 'local directory')
       .action(async (mountPoint: string) => {
-        await forceUnmount(resolve(mountPoint));
+        await detachMounts(resolve(mountPoint));
       });
   },
 };

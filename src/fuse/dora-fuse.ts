@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DoraClient } from '../client/dora-client.js';
 import { normalizeDoraPath } from '../mount/dora-path.js';
-import { createFuse, forceUnmount, type FuseMount, type FuseOptions } from './fuse-binding.js';
+import { createFuse, type FuseMount, type FuseOptions } from './fuse-binding.js';
 import { ReadAheadSlots } from './file-reader.js';
 import { fuseOperations, type FuseSettings } from './fuse-operations.js';
 import { OpenFiles } from './open-files.js';
@@ -38,7 +38,11 @@ export class DoraFuse {
     this.#stagingDir = stagingDir;
   }
 
-  /** Mounts and resolves once the kernel serves the mount. Throws the binding's error (no /dev/fuse, a busy mount point). */
+  /**
+   * Mounts and resolves once the kernel serves the mount. A mount left by a crashed daemon
+   * ("Transport endpoint is not connected") is replaced; a live one is not ("Mountpoint in use").
+   * Throws the binding's error (no /dev/fuse, a busy mount point).
+   */
   static async mount(options: DoraFuseOptions): Promise<DoraFuse> {
     const { settings } = options;
     const stagingDir = join(tmpdir(), `dora-fuse-${process.pid}-${Date.now().toString(36)}`);
@@ -46,7 +50,6 @@ export class DoraFuse {
     const slots = settings.readAhead === 0 ? 0 : Math.max(1, Math.floor(settings.readAheadMemory / (settings.readAhead + READ_BEHIND)));
     const files = new OpenFiles(options.client, { stagingDir, maxStagedBytes: settings.maxStagedFile, readAhead: { ...window, slots: new ReadAheadSlots(slots) } });
     const fuse = createFuse(options.mountPoint, fuseOperations(options.client, normalizeDoraPath(options.root ?? '/'), files, settings), mountOptions(settings));
-    await forceUnmount(options.mountPoint); // recovers a mount left by a crashed daemon ("Transport endpoint is not connected")
     await new Promise<void>((resolve, reject) => fuse.mount((error) => (error === null ? resolve() : reject(error))));
     return new DoraFuse(options.mountPoint, fuse, stagingDir);
   }
@@ -64,7 +67,7 @@ function mountOptions(settings: FuseSettings): FuseOptions {
   // timeouts as strings ("0" turns the kernel's caching off) and the casts.
   const seconds = String(settings.attrTimeout / 1000) as unknown as number;
   return {
-    force: true,
+    force: true, // replace a dead mount (its root answers ENOTCONN) left by a crashed daemon
     mkdir: true,
     fsname: 'dora',
     subtype: 'dora',

@@ -31,7 +31,7 @@ const RECENT_ENDS = 16;
 
 /**
  * Reads of one version of one file, shared by every handle open on it (the kernel sends a file's
- * requests through any of them). A request that starts where a recent one ended starts a
+ * requests through any of them). A request that starts where an answered one ended starts a
  * sequential run, read ahead through one stream; requests within a run's reach are served from it,
  * whichever reader made them; others (a first request, random access, no read-ahead slot free)
  * fetch just their bytes, so the first byte of a cold file costs one small read.
@@ -58,10 +58,12 @@ export class FileReader {
     const wanted = Math.min(length, this.#size - position);
     if (wanted <= 0) return 0;
     const run = this.#runFor(position);
-    this.#recentEnds.push(position + wanted);
+    const filled = (run === undefined ? undefined : await run.read(buffer, wanted, position)) ?? (await this.#fetch(buffer, wanted, position));
+    // Remembered once answered: a run starts only after a request was served, so a cold file's
+    // first bytes do not share the link with a run's read-ahead.
+    this.#recentEnds.push(position + filled);
     if (this.#recentEnds.length > RECENT_ENDS) this.#recentEnds.shift();
-    const filled = run === undefined ? undefined : await run.read(buffer, wanted, position);
-    return filled ?? (await this.#fetch(buffer, wanted, position));
+    return filled;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type FuseModule from '@cocalc/fuse-native';
 import { DoraError, describeCause } from '../common/errors.js';
+import { detachMounts } from './mount-points.js';
 
 type Fuse = typeof FuseModule.default;
 
@@ -16,10 +17,19 @@ export interface FuseMount {
 
 const require = createRequire(import.meta.url);
 
-/** The binding, or a clear error where it was not built (it is an optional dependency: it needs libfuse-dev). */
+/**
+ * The binding, or a clear error where it was not built (it is an optional dependency: it needs
+ * libfuse-dev). Its own unmount runs `fusermount -uz "<path>"` through a shell (a path with `$(…)`
+ * would run it) and fails when nothing is mounted, which then skips releasing the native session
+ * (a daemon whose mount was removed by someone else never exits): replaced by `detachMounts`.
+ */
 function load(): Fuse {
   try {
-    return require('@cocalc/fuse-native') as Fuse;
+    const FuseClass = require('@cocalc/fuse-native') as Fuse;
+    FuseClass.unmount = (mountPoint: string, cb: (error: Error | null) => void) => {
+      detachMounts(mountPoint).then(() => cb(null), cb);
+    };
+    return FuseClass;
   } catch (error) {
     throw new DoraError('UNIMPLEMENTED', `Cannot use FUSE: the @cocalc/fuse-native binding is not built here (${describeCause(error)}); run \`apt-get install -y fuse3 libfuse-dev && npm rebuild @cocalc/fuse-native\``, { cause: error });
   }
@@ -31,8 +41,3 @@ export function createFuse(mountPoint: string, operations: FuseOperations, optio
   return new FuseClass(mountPoint, operations, options);
 }
 
-/** Unmounts whatever is mounted at `mountPoint` (a crashed daemon's mount, "Transport endpoint is not connected"). */
-export function forceUnmount(mountPoint: string): Promise<void> {
-  const FuseClass = load();
-  return new Promise((resolve) => FuseClass.unmount(mountPoint, () => resolve()));
-}
