@@ -10,6 +10,7 @@ import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
 import { startLocalCluster, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
 import { detachMounts, mountsAt } from '../src/fuse/mount-points.js';
+import { until } from './cluster-helpers.js';
 import { DORA_BIN, sha256sum, startFuseDaemon, startSlowReader, within, type FuseDaemon } from './fuse-helpers.js';
 
 // `dora fuse mount` runs as a process of its own, so this process may use the mount directly. Dora
@@ -182,6 +183,7 @@ describe('dora fuse mount on a cluster losing a worker mid-read', () => {
     cluster = await startLocalCluster({ workers: 3 });
     hash = await storeFile(join(dir, 'store', 'big.bin'), SIZE);
     await cluster.mount({ path: '/data', uri: `file://${join(dir, 'store')}` }); // one directory every worker reaches
+    await until(() => cluster!.client().stat('/data/big.bin').then(() => true, () => false), 'the file\'s owner follows the new mount'); // workers follow the mount table asynchronously
   });
   after(async () => {
     try {
@@ -203,7 +205,8 @@ describe('dora fuse mount on a cluster losing a worker mid-read', () => {
 
     const reader = startSlowReader(join(daemon.mountPoint, 'data', 'big.bin'), { chunkBytes: MiB, pauseMs: 20 });
     await within(reader.readAtLeast(8 * MiB), 20_000, 'the reader reads 8 MiB');
-    assert.ok((await served(owner!)) >= 8 * MiB, 'the owner serves the read');
+    if (reader.received() < 8 * MiB) await reader.finish().catch((e: unknown) => assert.fail(`${String(e)}\n${daemon.process.output()}`));
+    assert.ok((await served(owner!)) >= 8 * MiB, `the owner serves the read: ${JSON.stringify(await Promise.all(c.workers.map(async (w) => [w.id === owner!.id, await served(w).catch(() => -1)])))}`);
     const nextBefore = await served(next!);
     await owner!.kill();
     const atKill = reader.received();

@@ -16,7 +16,8 @@ import { sha256 } from '../src/testing/assertions.js';
 // ls, sha256sum…): this event loop must stay free to answer the kernel.
 const run = promisify(execFile);
 
-describe('dora mounted with FUSE, used by ordinary programs', () => {
+// Both transports: the kernel protocol (as root, the default there) and libfuse (the default otherwise).
+for (const transport of ['kernel', 'libfuse'] as const) describe(`dora mounted with FUSE (${transport}), used by ordinary programs`, () => {
   let dir: string;
   let dora: Embedded;
   let client: DoraClient;
@@ -30,8 +31,9 @@ describe('dora mounted with FUSE, used by ordinary programs', () => {
     client = new DoraClient({ address: dora.coordinatorUrl });
     await client.write('/data/hello.txt', Buffer.from('hello, fuse\n'));
     await client.write('/data/nested/big.bin', big);
-    const { fuse: settings } = await resolveConfig({ env: {}, flags: { 'fuse.allowOther': 'true', 'fuse.readAhead': '1MiB' } });
+    const { fuse: settings } = await resolveConfig({ env: {}, flags: { 'fuse.transport': transport, 'fuse.allowOther': 'true', 'fuse.readAhead': '1MiB' } });
     fuse = await DoraFuse.mount({ client, mountPoint: join(dir, 'mnt'), settings });
+    assert.equal(fuse.transport, transport);
   });
   after(async () => {
     await fuse?.unmount();

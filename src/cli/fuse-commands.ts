@@ -41,8 +41,8 @@ export const fuseCommands: CommandModule = {
         const config = await context.config(fuseFlags(options));
         const done = stopped(context.signal); // from now on: a SIGTERM during the mount unmounts once it is up
         const mounted = await DoraFuse.mount({ client: await context.client(), mountPoint: resolve(mountPoint), root: options.path, settings: config.fuse });
-        await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint}; stop with Ctrl-C\n`);
-        await done;
+        await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint} (${mounted.transport}); stop with Ctrl-C\n`);
+        await Promise.race([done, mounted.closed]); // stopped, or unmounted by someone else
         await mounted.unmount();
       });
     fuse

@@ -178,6 +178,12 @@ export const CONFIG_KEYS = {
     description: 'How long a decommissioned worker waits for running reads to finish before it stops.',
   },
 
+  'fuse.transport': {
+    type: 'enum',
+    values: ['auto', 'kernel', 'libfuse'],
+    default: 'auto',
+    description: "How a FUSE mount talks to the kernel: kernel speaks its protocol on /dev/fuse (root; 1 MiB requests), libfuse goes through libfuse 2 (no root needed); auto picks kernel as root.",
+  },
   'fuse.attrTimeout': {
     type: 'duration',
     default: SECOND,

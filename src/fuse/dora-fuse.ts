@@ -2,10 +2,11 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DoraClient } from '../client/dora-client.js';
-import { normalizeDoraPath } from '../mount/dora-path.js';
-import { createFuse, type FuseMount, type FuseOptions } from './fuse-binding.js';
+import { DoraFs, type FuseSettings } from './dora-fs.js';
 import { ReadAheadSlots } from './file-reader.js';
-import { fuseOperations, type FuseSettings } from './fuse-operations.js';
+import type { FuseSession, FuseTransport } from './fuse-session.js';
+import { mountWithKernel } from './kernel/kernel-session.js';
+import { mountWithLibfuse } from './libfuse/libfuse-transport.js';
 import { OpenFiles } from './open-files.js';
 
 export interface DoraFuseOptions {
@@ -14,12 +15,18 @@ export interface DoraFuseOptions {
   readonly mountPoint: string;
   /** The dora path shown at the mount point; default '/'. */
   readonly root?: string;
-  /** The `fuse.*` configuration: caching, read-ahead, staging, access. */
+  /** The `fuse.*` configuration: transport, caching, read-ahead, staging, access. */
   readonly settings: FuseSettings;
 }
 
 /** Read-ahead keeps this much behind a sequential reader for the kernel's out-of-order requests. */
 const READ_BEHIND = 1024 * 1024;
+
+/** The transport `fuse.transport` names: `auto` speaks the kernel protocol where it may mount (root), else libfuse. */
+export function fuseTransport(settings: FuseSettings): { readonly name: 'kernel' | 'libfuse'; readonly mount: FuseTransport } {
+  const kernel = settings.transport === 'kernel' || (settings.transport === 'auto' && process.getuid?.() === 0);
+  return kernel ? { name: 'kernel', mount: mountWithKernel } : { name: 'libfuse', mount: mountWithLibfuse };
+}
 
 /**
  * The dora namespace as a local file system (issue 6), over the client SDK: every read goes
@@ -29,19 +36,21 @@ const READ_BEHIND = 1024 * 1024;
  */
 export class DoraFuse {
   readonly mountPoint: string;
-  readonly #fuse: FuseMount;
+  /** How this mount talks to the kernel. */
+  readonly transport: 'kernel' | 'libfuse';
+  readonly #session: FuseSession;
   readonly #stagingDir: string;
 
-  private constructor(mountPoint: string, fuse: FuseMount, stagingDir: string) {
+  private constructor(mountPoint: string, transport: 'kernel' | 'libfuse', session: FuseSession, stagingDir: string) {
     this.mountPoint = mountPoint;
-    this.#fuse = fuse;
+    this.transport = transport;
+    this.#session = session;
     this.#stagingDir = stagingDir;
   }
 
   /**
    * Mounts and resolves once the kernel serves the mount. A mount left by a crashed daemon
    * ("Transport endpoint is not connected") is replaced; a live one is not ("Mountpoint in use").
-   * Throws the binding's error (no /dev/fuse, a busy mount point).
    */
   static async mount(options: DoraFuseOptions): Promise<DoraFuse> {
     const { settings } = options;
@@ -49,35 +58,19 @@ export class DoraFuse {
     const window = { ahead: settings.readAhead, behind: READ_BEHIND };
     const slots = settings.readAhead === 0 ? 0 : Math.max(1, Math.floor(settings.readAheadMemory / (settings.readAhead + READ_BEHIND)));
     const files = new OpenFiles(options.client, { stagingDir, maxStagedBytes: settings.maxStagedFile, readAhead: { ...window, slots: new ReadAheadSlots(slots) } });
-    const fuse = createFuse(options.mountPoint, fuseOperations(options.client, normalizeDoraPath(options.root ?? '/'), files, settings), mountOptions(settings));
-    await new Promise<void>((resolve, reject) => fuse.mount((error) => (error === null ? resolve() : reject(error))));
-    return new DoraFuse(options.mountPoint, fuse, stagingDir);
+    const transport = fuseTransport(settings);
+    const session = await transport.mount(options.mountPoint, new DoraFs(options.client, options.root ?? '/', files, settings), settings);
+    return new DoraFuse(options.mountPoint, transport.name, session, stagingDir);
+  }
+
+  /** Settles when the mount goes away, unmounted by anyone (where the transport can tell). */
+  get closed(): Promise<void> {
+    return this.#session.closed;
   }
 
   /** Unmounts and removes the staging area of writes. Idempotent. */
   async unmount(): Promise<void> {
-    await new Promise<void>((resolve) => this.#fuse.unmount(() => resolve()));
+    await this.#session.unmount();
     await rm(this.#stagingDir, { recursive: true, force: true });
   }
-}
-
-function mountOptions(settings: FuseSettings): FuseOptions {
-  // The binding passes an option only when it is truthy and bounds every request by a 15 s timer
-  // unless `timeout` is false (a flush writing a large file through may take longer): hence the
-  // timeouts as strings ("0" turns the kernel's caching off) and the casts.
-  const seconds = String(settings.attrTimeout / 1000) as unknown as number;
-  return {
-    force: true, // replace a dead mount (its root answers ENOTCONN) left by a crashed daemon
-    mkdir: true,
-    fsname: 'dora',
-    subtype: 'dora',
-    timeout: false as unknown as number,
-    attrTimeout: seconds,
-    entryTimeout: seconds,
-    maxRead: 1024 * 1024,
-    autoCache: settings.kernelCache === 'auto',
-    kernelCache: settings.kernelCache === 'keep',
-    // Other users see the modes shown, enforced by the kernel (its types call the flag a string).
-    ...(settings.allowOther ? { allowOther: true, defaultPermissions: 'default_permissions' } : {}),
-  };
 }

@@ -5,12 +5,22 @@ import { DoraError } from '../common/errors.js';
 
 const run = promisify(execFile);
 
-/** How many mounts the kernel lists at `path` (absolute, without symbolic links), from /proc/self/mountinfo. */
-export async function mountsAt(path: string): Promise<number> {
-  const lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
+/** The /proc/self/mountinfo lines of the mounts at `path` (absolute, without symbolic links), split in fields. */
+async function mountLines(path: string): Promise<string[][]> {
+  const lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((line) => line.split(' '));
   // Field 5 is the mount point, with space, tab, newline and backslash escaped as \ooo.
   const unescape = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-  return lines.filter((line) => unescape(line.split(' ')[4] ?? '') === path).length;
+  return lines.filter((fields) => unescape(fields[4] ?? '') === path);
+}
+
+/** How many mounts the kernel lists at `path`. */
+export async function mountsAt(path: string): Promise<number> {
+  return (await mountLines(path)).length;
+}
+
+/** The device (`major:minor`) of the topmost mount at `path`, if any. */
+export async function mountDevice(path: string): Promise<string | undefined> {
+  return (await mountLines(path)).at(-1)?.[2];
 }
 
 /**

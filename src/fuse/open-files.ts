@@ -48,14 +48,15 @@ export class OpenFiles {
     this.#readAhead = options.readAhead;
   }
 
-  async openRead(path: string): Promise<number> {
+  /** Opens a file for reading, pinned to the version it has now (answered with the handle). */
+  async openRead(path: string): Promise<{ readonly fh: number; readonly version: string }> {
     const status = await this.#client.stat(path);
     if (status.kind === 'directory') throw new DoraError('IS_A_DIRECTORY', `Cannot open "${path}": it is a directory`);
     const key = `${status.path}\0${status.version}`;
     const shared = this.#readers.get(key) ?? { reader: new FileReader(this.#client, status, this.#readAhead), handles: 0 };
     shared.handles++;
     this.#readers.set(key, shared);
-    return this.#add({ kind: 'read', key, reader: shared.reader });
+    return { fh: this.#add({ kind: 'read', key, reader: shared.reader }), version: status.version };
   }
 
   /** Opens `path` for writing: empty (create, O_TRUNC), or with its current bytes staged for changes in place. */

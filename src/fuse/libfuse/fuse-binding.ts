@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type FuseModule from '@cocalc/fuse-native';
-import { DoraError, describeCause } from '../common/errors.js';
-import { detachMounts } from './mount-points.js';
+import { DoraError, describeCause } from '../../common/errors.js';
+import { detachMounts } from '../mount-points.js';
 
 type Fuse = typeof FuseModule.default;
 
