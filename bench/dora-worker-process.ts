@@ -15,6 +15,8 @@ export interface DoraWorkerProcessOptions {
   readonly flags?: Readonly<Record<string, string>>;
   /** Mounts added through the coordinator's REST API once it serves. */
   readonly mounts?: readonly MountRequest[];
+  /** More arguments of `dora start`, e.g. `['--fuse', mountPoint]`. */
+  readonly args?: readonly string[];
   /** Options for node itself, e.g. `['--cpu-prof', '--cpu-prof-dir', dir]`. */
   readonly nodeArgs?: readonly string[];
   /** Default 30 s. */
@@ -60,6 +62,7 @@ export async function startDoraWorkerProcess(options: DoraWorkerProcessOptions):
     '0',
     '--ready-file',
     readyFile,
+    ...(options.args ?? []),
     ...(sets.length > 0 ? ['--set', ...sets] : []),
   ];
   const wrapped = (await hasSetpriv()) ? ['setpriv', '--pdeathsig', 'SIGTERM', '--', ...command] : command;

@@ -65,7 +65,7 @@ export function report(args: Args, about: About, results: Results): void {
       ? `kernel caches DROPPED (\`${DROP_CACHES}\`) before every timed fio run, cold listing and first-byte read, for dora, bindfs and local alike (fio --invalidate=1; ls and head run once on something else after the drop, so only the data is cold): dora's reads come from its worker's cache, bindfs's from the page cache beneath it (the file read back with dd after the drop: the FUSE limit), local's from the disk`
       : 'kernel caches NOT dropped (fio --invalidate=0): reads of all three may come from the kernel page cache',
   );
-  console.log(`dora: \`dora start\` (coordinator and worker) in one process, --set ${settings(about.doraFlags, '=')}; FUSE daemon in another: \`${about.doraFuse}\``);
+  console.log(`dora: \`dora start\` (coordinator and worker) in one process, --set ${settings(about.doraFlags, '=')}; its FUSE mount: ${about.doraFuse}`);
   if (about.bindfsCommand !== '') console.log(`bindfs: \`${about.bindfsCommand}\`; local: the source directory itself`);
   if (rows.length > 0) {
     console.log(`ratios compare speed (dora's rate / theirs, or their time / dora's): above 1 means dora is faster; the target applies to sequential reads\n`);

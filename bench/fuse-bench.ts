@@ -5,8 +5,8 @@
 //   3. `ls -l` of a directory of 10,000 small files: cold (never listed before) and warm (at once again);
 //   4. the first byte of a cold 256 MiB object of an s3:// mount on moto behind a slow link
 //      (DelayProxy): `head -c 1` through dora's mount against an SDK GetObject through the same link.
-// dora runs as `dora start` in a process of its own and its FUSE daemon (`dora fuse mount`) in
-// another; every reader is a process of its own (fio, ls, head). The file is cached in dora's worker
+// dora runs as `dora start` in a process of its own, with its FUSE mount (see --layout); every
+// reader is a process of its own (fio, ls, head). The file is cached in dora's worker
 // by one untimed read through the mount (its sha256 checked), and dora's timed reads must all be
 // cache hits. By default the kernel's caches are dropped before every timed read and cold listing,
 // for all three alike, so dora's figures come from its own cache, not the kernel's; for bindfs the
@@ -17,7 +17,10 @@
 //   node dist/bench/fuse-bench.js [--runs N] [--parts seq,random,ls,ttfb] [--size-mib N] [--readers 1,4]
 //        [--random-jobs N] [--random-seconds N] [--random-direct yes|no] [--entries N] [--cold-mib N]
 //        [--delay-ms N] [--link-mbit N] [--drop-caches yes|no] [--dir DIR] [--bindfs-args=--multithreaded]
-//        [--set key=value]... [--fuse-set key=value]... [--cpu-prof DIR]
+//        [--set key=value]... [--fuse-set key=value]... [--cpu-prof DIR] [--layout beside|daemon]
+// --layout beside (default): dora's mount runs in the worker's process (`dora start --fuse`), its
+// reads of cached pages skip the network; daemon: `dora fuse mount` in a process of its own, reading
+// through the worker's HTTP API.
 import { randomFillSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,6 +75,13 @@ export interface Args {
   readonly fuseSet: Record<string, string>;
   /** Where `node --cpu-prof` writes the profiles of the dora server (DIR/server) and the FUSE daemon (DIR/fuse). */
   readonly cpuProf: string | undefined;
+  /** Where dora's FUSE mount runs: in the worker's process (`dora start --fuse`) or as a daemon of its own (`dora fuse mount`). */
+  readonly layout: 'beside' | 'daemon';
+}
+
+function parseLayout(text: string): 'beside' | 'daemon' {
+  if (text === 'beside' || text === 'daemon') return text;
+  throw new Error(`Cannot run the benchmark with --layout ${JSON.stringify(text)}: beside or daemon`);
 }
 
 function parse(argv: string[]): Args {
@@ -95,6 +105,7 @@ function parse(argv: string[]): Args {
       set: { type: 'string', multiple: true, default: [] },
       'fuse-set': { type: 'string', multiple: true, default: [] },
       'cpu-prof': { type: 'string' },
+      layout: { type: 'string', default: 'beside' },
     },
   });
   const whole = (name: string, text: string): number => {
@@ -126,6 +137,7 @@ function parse(argv: string[]): Args {
     set: keyValues('set', values.set),
     fuseSet: keyValues('fuse-set', values['fuse-set']),
     cpuProf: values['cpu-prof'],
+    layout: parseLayout(values.layout),
   };
 }
 
@@ -181,10 +193,17 @@ async function main(cleanup: Cleanup): Promise<void> {
   const flags = { 'cache.memory.capacity': `${memoryMib}MiB`, ...args.set };
   const mounts = store === undefined ? [] : [{ path: '/s3', uri: `s3://${BUCKET}/`, options: { ...s3Options(store.server), endpoint: store.proxy.url }, readOnly: true }];
   const profile = (name: string): string[] => (args.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(args.cpuProf, name)]);
-  const dora = cleanup.add(await startDoraWorkerProcess({ dataDir, flags, mounts, nodeArgs: profile('server') }), (d) => d.stop());
   await mkdir(mountPoints.dora, { recursive: true });
   await mkdir(mountPoints.bindfs, { recursive: true });
-  const doraFuse = cleanup.add(await startDoraFuse(mountPoints.dora, { coordinatorUrl: dora.coordinatorUrl, set: args.fuseSet, nodeArgs: profile('fuse') }), (d) => d.stop());
+  // beside: the mount in the worker's process (`dora start --fuse`); daemon: `dora fuse mount` in a process of its own.
+  const beside = args.layout === 'beside';
+  const dora = cleanup.add(
+    await startDoraWorkerProcess({ dataDir, flags: beside ? { ...flags, ...args.fuseSet } : flags, mounts, nodeArgs: profile('server'), args: beside ? ['--fuse', mountPoints.dora] : [] }),
+    (d) => d.stop(),
+  );
+  const doraFuse = beside
+    ? { mountPoint: mountPoints.dora, command: `dora start --fuse ${mountPoints.dora} (the mount in the worker's process)` }
+    : cleanup.add(await startDoraFuse(mountPoints.dora, { coordinatorUrl: dora.coordinatorUrl, set: args.fuseSet, nodeArgs: profile('fuse') }), (d) => d.stop());
   const bindfs = has('seq') || has('random') || has('ls') ? cleanup.add(await startBindfs(source, mountPoints.bindfs, args.bindfsArgs), (b) => b.stop()) : undefined;
   const roots: Record<Side, string> = { dora: join(mountPoints.dora, 'bench'), bindfs: mountPoints.bindfs, local: source };
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
+import { startProcess, waitUntilReady } from '../src/testing/child-process.js';
 import { startLocalCluster, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
 import { detachMounts, mountsAt } from '../src/fuse/mount-points.js';
 import { until } from './cluster-helpers.js';
@@ -33,10 +34,15 @@ class Scratch {
   /** Starts `dora fuse mount <dir>/<name>` against the coordinator at `address`, with `settings` (`fuse.*` keys). */
   async daemon(address: string, name: string, settings: Readonly<Record<string, string>> = {}): Promise<FuseDaemon> {
     const mountPoint = join(this.dir, name);
-    this.#mountPoints.add(mountPoint); // detached in cleanup even if the start fails half-way
+    this.track(mountPoint);
     const daemon = await startFuseDaemon(address, mountPoint, { settings });
     this.#daemons.push(daemon);
     return daemon;
+  }
+
+  /** Detached in cleanup even if what mounts there fails half-way. */
+  track(mountPoint: string): void {
+    this.#mountPoints.add(mountPoint);
   }
 
   async cleanup(): Promise<void> {
@@ -125,6 +131,23 @@ describe('dora fuse mount as a process of its own', () => {
     assert.equal(await mountsAt(daemon.mountPoint), 0);
     daemon.process.child.kill('SIGTERM');
     assert.equal(await within(daemon.exited, 10_000, 'the daemon exits after SIGTERM'), 0, daemon.process.output());
+  });
+
+  it('mounts beside the worker with dora start --fuse, and unmounts on SIGTERM', async () => {
+    const mountPoint = join(scratch.dir, 'beside');
+    scratch.track(mountPoint);
+    const server = startProcess(process.execPath, [DORA_BIN, 'start', '--data-dir', join(scratch.dir, 'beside-data'), '--web-port', '0', '--worker-port', '0', '--s3-port', '0', '--fuse', mountPoint]);
+    try {
+      await waitUntilReady(server, async () => server.output().includes('FUSE') && (await mountsAt(mountPoint)) > 0, 'dora start --fuse');
+      await writeFile(join(scratch.dir, 'beside-data', 'root', 'note.txt'), 'beside the worker\n');
+      assert.equal((await run('cat', [join(mountPoint, 'note.txt')])).stdout, 'beside the worker\n');
+      await storeFile(join(scratch.dir, 'beside-data', 'root', 'big.bin'), 12 * MiB + 5).then(async (hash) => assert.equal(await sha256sum(join(mountPoint, 'big.bin')), hash));
+      server.child.kill('SIGTERM');
+      assert.equal(await within(new Promise((resolve) => server.child.once('exit', resolve)), 15_000, 'dora start exits after SIGTERM'), 0, server.output());
+      assert.equal(await mountsAt(mountPoint), 0);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('serves sha256sum of four files in parallel, and of one file to four readers at once', async () => {

@@ -11,6 +11,7 @@ import { resolveConfig } from '../src/conf/resolve-config.js';
 import { DoraFuse } from '../src/fuse/dora-fuse.js';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
+import { inProcessWorkerApi } from '../src/worker/in-process-worker-api.js';
 
 // The daemon runs in this process, so the mount is only ever used through child processes (cat,
 // ls, sha256sum…): this event loop must stay free to answer the kernel.
@@ -28,7 +29,8 @@ for (const transport of ['kernel', 'libfuse'] as const) describe(`dora mounted w
     dir = await mkdtemp(join(tmpdir(), 'dora-fuse-'));
     await chmod(dir, 0o755); // other users reach the mount point (EACCES test)
     dora = await startEmbedded({ dataDir: join(dir, 'data') });
-    client = new DoraClient({ address: dora.coordinatorUrl });
+    // The kernel mount calls the worker in this process directly (as `dora start --fuse` does); the libfuse one over HTTP.
+    client = new DoraClient({ address: dora.coordinatorUrl, ...(transport === 'kernel' ? { inProcess: inProcessWorkerApi(dora.worker) } : {}) });
     await client.write('/data/hello.txt', Buffer.from('hello, fuse\n'));
     await client.write('/data/nested/big.bin', big);
     const { fuse: settings } = await resolveConfig({ env: {}, flags: { 'fuse.transport': transport, 'fuse.allowOther': 'true', 'fuse.readAhead': '1MiB' } });

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { mountBesideWorker } from '../server/fuse-beside-worker.js';
 import { credentialsFromEnv } from '../conf/credentials-from-env.js';
 import { startEmbedded } from '../server/embedded.js';
 import type { CommandModule } from './cli-context.js';
@@ -7,10 +9,16 @@ import { configFlags, serverFlags, stopped, writeReadyFile, type ServerOptions }
 export const startCommand: CommandModule = {
   register(program, context) {
     const start = program.command('start').description('run dora on one machine: a coordinator and a worker, with / mounted on <data-dir>/root');
-    serverFlags(start, ['web', 'worker', 's3']).action(async (options: ServerOptions) => {
+    serverFlags(start, ['web', 'worker', 's3'])
+      .option('--fuse <mountpoint>', 'also mount the namespace there with FUSE, in this process (reads of cached files skip the network)')
+      .action(async (options: ServerOptions & { fuse?: string }) => {
         const config = await context.config(configFlags(options));
         const dora = await startEmbedded({ config, resolveCredentials: credentialsFromEnv(process.env) });
         const done = stopped(context.signal); // SIGTERM handled before anyone can see the ready file
+        const fuse = options.fuse === undefined ? undefined : await mountBesideWorker(dora.worker, dora.coordinatorUrl, resolve(options.fuse), config).catch(async (error: unknown) => {
+          await dora.stop();
+          throw error;
+        });
         await writeReadyFile(options.readyFile, { web: dora.coordinatorUrl, worker: dora.workerUrl, s3: dora.s3Url });
         const address = dora.coordinatorUrl === 'http://127.0.0.1:19999' ? '' : ` --address ${dora.coordinatorUrl}`;
         const root = dora.mounts.list().find((m) => m.path === '/')?.uri ?? '';
@@ -21,6 +29,7 @@ export const startCommand: CommandModule = {
             `  worker       ${dora.workerUrl}   (data API, /metrics)`,
             `  S3 API       ${dora.s3Url}   (path-style; buckets are top-level directories)`,
             `  /            ${root}`,
+            ...(fuse === undefined ? [] : [`  FUSE         ${fuse.fuse.mountPoint}   (${fuse.fuse.transport})`]),
             '',
             'Try, in another terminal:',
             `  npx dora${address} fs cp file:./README.md /hello/README.md`,
@@ -33,6 +42,7 @@ export const startCommand: CommandModule = {
           ].join('\n'),
         );
         await done;
+        await fuse?.stop();
         await dora.stop();
       });
   },

@@ -1,3 +1,4 @@
+import type { WorkerApi } from './worker-api.js';
 import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
 import type { FallbackMount } from './store-fallback.js';
 import type { ClusterSource, SelectorFactory } from './cluster-view.js';
@@ -27,6 +28,8 @@ export interface DoraClientOptions {
   observe?: ((event: ClientEvent) => void) | undefined;
   /** Learn workers and mounts from here rather than from the coordinator (a client inside a worker). */
   source?: ClusterSource | undefined;
+  /** A worker in this process, called directly rather than over HTTP (a FUSE mount beside it). */
+  inProcess?: { readonly address: string; readonly api: WorkerApi } | undefined;
   /** Builds the worker selector from the live workers; default a consistent-hash ring. */
   selector?: SelectorFactory | undefined;
   /** Virtual nodes per worker on the default ring; every client of a cluster must agree. */

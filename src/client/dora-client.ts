@@ -58,6 +58,7 @@ export class DoraClient {
     this.#router = new WorkerRouter({
       view: this.#view,
       transport: this.#transport,
+      inProcess: options.inProcess,
       observe: options.observe,
       pollMs: options.source === undefined ? Math.max(1000, options.clusterTtlMs ?? 3_000) : 1000,
     });

@@ -27,11 +27,17 @@ export interface OpenedRead {
 }
 
 /**
+ * The calls a client makes of one worker: over HTTP (`HttpWorkerApi`), or in the worker's own
+ * process (a FUSE mount beside a worker reads its pages without a socket between them).
+ */
+export type WorkerApi = { readonly [K in keyof HttpWorkerApi]: HttpWorkerApi[K] };
+
+/**
  * The worker's internal API (docs/worker-api.md), one method per route. Paths are canonical dora
  * paths; every failure is a DoraError (UNAVAILABLE marked `isUnreachable` when the worker did not
  * answer). No retries or fallback here: DoraClient decides those.
  */
-export class WorkerApi {
+export class HttpWorkerApi {
   readonly #transport: HttpTransport;
   readonly #peer: Peer;
 

@@ -5,7 +5,7 @@ import type { WorkerInfo } from './client-types.js';
 import type { ClusterView } from './cluster-view.js';
 import type { HttpTransport } from './http-transport.js';
 import { isUnreachable, markUnreachable } from './remote-error.js';
-import { WorkerApi } from './worker-api.js';
+import { HttpWorkerApi, type WorkerApi } from './worker-api.js';
 
 /** How a call picks among a file's workers. */
 export interface Route {
@@ -47,11 +47,18 @@ export class WorkerRouter {
   #poller: NodeJS.Timeout | undefined;
   #failovers = 0;
 
-  constructor(options: { view: ClusterView; transport: HttpTransport; observe?: ((event: ClientEvent) => void) | undefined; pollMs: number }) {
+  constructor(options: {
+    view: ClusterView;
+    transport: HttpTransport;
+    observe?: ((event: ClientEvent) => void) | undefined;
+    pollMs: number;
+    inProcess?: { readonly address: string; readonly api: WorkerApi } | undefined;
+  }) {
     this.#view = options.view;
     this.#transport = options.transport;
     this.#observe = options.observe;
     this.#pollMs = options.pollMs;
+    if (options.inProcess !== undefined) this.#apis.set(options.inProcess.address, options.inProcess.api);
   }
 
   /**
@@ -160,11 +167,11 @@ export class WorkerRouter {
     return { owners: selector.owners(storeIdentity(mounts, path), replicas + 1), replicas };
   }
 
-  /** The API of the worker at `address`, one per address. */
+  /** The API of the worker at `address`, one per address (the in-process worker's own, called directly). */
   api(address: string): WorkerApi {
     let api = this.#apis.get(address);
     if (api === undefined) {
-      api = new WorkerApi(this.#transport, address);
+      api = new HttpWorkerApi(this.#transport, address);
       this.#apis.set(address, api);
     }
     return api;

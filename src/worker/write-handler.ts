@@ -156,7 +156,8 @@ class Spool {
     for await (const chunk of source) {
       const full = !this.#failed && !this.#out.write(chunk);
       yield chunk; // the store takes the chunk while the disk catches up
-      if (full) await drained(this.#out);
+      // It may have drained meanwhile (a chunk larger than the buffer, a quick disk): then no 'drain' comes.
+      if (full && this.#out.writableNeedDrain) await drained(this.#out);
     }
   }
 
