@@ -131,6 +131,11 @@ export class DoraFs {
     return this.#files.read(fh, buffer, length, position);
   }
 
+  /** Like `read`, as the buffers the bytes are held in (a transport that can send them without copying). */
+  readSlices(fh: number, length: number, position: number): Promise<Buffer[]> {
+    return this.#files.slices(fh, length, position);
+  }
+
   write(fh: number, buffer: Buffer, length: number, position: number): Promise<number> {
     return this.#files.write(fh, buffer, length, position);
   }

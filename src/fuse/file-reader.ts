@@ -1,5 +1,5 @@
 import type { DoraClient } from '../client/dora-client.js';
-import { ReadAheadStream, type ReadAheadWindow } from './read-ahead.js';
+import { copyInto, ReadAheadStream, type ReadAheadWindow } from './read-ahead.js';
 
 /** How many runs may read ahead at once: each holds up to `ahead + behind` bytes, so this bounds the memory. */
 export class ReadAheadSlots {
@@ -54,16 +54,22 @@ export class FileReader {
     this.#options = options;
   }
 
-  async read(buffer: Buffer, length: number, position: number): Promise<number> {
+  /** Up to `length` bytes at `position` (fewer at the end), as the buffers they arrived in (no copy). */
+  async slices(length: number, position: number): Promise<Buffer[]> {
     const wanted = Math.min(length, this.#size - position);
-    if (wanted <= 0) return 0;
+    if (wanted <= 0) return [];
     const run = this.#runFor(position);
-    const filled = (run === undefined ? undefined : await run.read(buffer, wanted, position)) ?? (await this.#fetch(buffer, wanted, position));
+    const parts = (run === undefined ? undefined : await run.slices(wanted, position)) ?? (await this.#fetch(wanted, position));
     // Remembered once answered: a run starts only after a request was served, so a cold file's
     // first bytes do not share the link with a run's read-ahead.
-    this.#recentEnds.push(position + filled);
+    this.#recentEnds.push(position + parts.reduce((sum, part) => sum + part.length, 0));
     if (this.#recentEnds.length > RECENT_ENDS) this.#recentEnds.shift();
-    return filled;
+    return parts;
+  }
+
+  /** `slices`, copied into `buffer`: the bytes read. */
+  async read(buffer: Buffer, length: number, position: number): Promise<number> {
+    return copyInto(buffer, await this.slices(length, position));
   }
 
   close(): void {
@@ -94,10 +100,9 @@ export class FileReader {
     this.#runs = this.#runs.filter((r) => r !== run);
   }
 
-  async #fetch(buffer: Buffer, length: number, position: number): Promise<number> {
-    const stream = await this.#client.read(this.#path, { offset: position, length, version: this.#version });
-    let filled = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) filled += chunk.copy(buffer, filled);
-    return filled;
+  async #fetch(length: number, position: number): Promise<Buffer[]> {
+    const parts: Buffer[] = [];
+    for await (const chunk of await this.#client.read(this.#path, { offset: position, length, version: this.#version })) parts.push(chunk as Buffer);
+    return parts;
   }
 }

@@ -75,7 +75,16 @@ export class OpenFiles {
     return this.#add({ kind: 'write', path, staging, handle, size, dirty: options.truncate });
   }
 
-  /** Bytes of an open file: from its pinned version, or from its staging file. */
+  /** Bytes of an open file (from its pinned version, or its staging file), as buffers (no copy where they are held already). */
+  async slices(fd: number, length: number, position: number): Promise<Buffer[]> {
+    const file = this.#get(fd);
+    if (file.kind === 'read') return file.reader.slices(length, position);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await file.handle.read(buffer, 0, length, position);
+    return [buffer.subarray(0, bytesRead)];
+  }
+
+  /** Bytes of an open file copied into `buffer`. */
   async read(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
     const file = this.#get(fd);
     if (file.kind === 'write') return (await file.handle.read(buffer, 0, length, position)).bytesRead;

@@ -67,11 +67,11 @@ export class ReadAheadStream {
   }
 
   /**
-   * Copies up to `length` bytes at `position` (which `covers`) into `buffer`, waiting for them to
-   * arrive; undefined when they were dropped meanwhile (a request far behind the others), for the
-   * caller to fetch them on their own.
+   * The bytes [position, position + length) (which `covers` position), clamped to the end, as
+   * slices of the chunks held (no copy), waiting for them to arrive; undefined when they were
+   * dropped meanwhile (a request far behind the others), for the caller to fetch them on their own.
    */
-  async read(buffer: Buffer, length: number, position: number): Promise<number | undefined> {
+  async slices(length: number, position: number): Promise<Buffer[] | undefined> {
     const until = position + length;
     if (until > this.#asked) {
       this.#asked = until;
@@ -84,7 +84,13 @@ export class ReadAheadStream {
     }
     if (this.#error !== undefined && this.#end < until) throw this.#error;
     if (position < this.#start) return undefined;
-    return this.#copy(buffer, position, Math.min(until, this.#end));
+    return this.#slice(position, Math.min(until, this.#end));
+  }
+
+  /** `slices`, copied into `buffer`: the bytes copied, or undefined when they were dropped meanwhile. */
+  async read(buffer: Buffer, length: number, position: number): Promise<number | undefined> {
+    const parts = await this.slices(length, position);
+    return parts === undefined ? undefined : copyInto(buffer, parts);
   }
 
   /** Stops the stream and fails any waiting request. */
@@ -131,19 +137,22 @@ export class ReadAheadStream {
     if (dropped > 0) this.#chunks.splice(0, dropped);
   }
 
-  #copy(buffer: Buffer, from: number, to: number): number {
+  #slice(from: number, to: number): Buffer[] {
+    const parts: Buffer[] = [];
     let offset = this.#start;
-    let filled = 0;
     for (const chunk of this.#chunks) {
       const chunkEnd = offset + chunk.length;
-      if (chunkEnd > from && offset < to) {
-        const start = Math.max(from, offset) - offset;
-        const end = Math.min(to, chunkEnd) - offset;
-        filled += chunk.copy(buffer, filled, start, end);
-      }
+      if (chunkEnd > from && offset < to) parts.push(chunk.subarray(Math.max(from, offset) - offset, Math.min(to, chunkEnd) - offset));
       if (chunkEnd >= to) break;
       offset = chunkEnd;
     }
-    return filled;
+    return parts;
   }
+}
+
+/** Copies `parts` one after another into `buffer`; answers the bytes copied. */
+export function copyInto(buffer: Buffer, parts: readonly Buffer[]): number {
+  let filled = 0;
+  for (const part of parts) filled += part.copy(buffer, filled);
+  return filled;
 }

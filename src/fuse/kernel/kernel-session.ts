@@ -18,7 +18,7 @@ const MAX_IO = 1024 * 1024;
 const REQUEST_BUFFER = MAX_IO + 4096;
 /** Requests the kernel may have in flight in the background (read-ahead, writes). */
 const MAX_BACKGROUND = 32;
-/** Buffers kept for reuse: requests and read replies. */
+/** Request buffers kept for reuse. */
 const POOLED = 8;
 
 /**
@@ -98,19 +98,16 @@ class KernelSession {
       case Op.INTERRUPT:
         return; // every request is answered when done: the kernel takes an interrupted one's late answer
     }
-    const reply = this.#take();
     try {
-      await this.#answer(header.unique, 0, await this.#handle(header, body, reply));
+      await this.#answer(header.unique, 0, await this.#handle(header, body));
       if (header.opcode === Op.INIT) this.#init?.resolve();
     } catch (error) {
       await this.#answer(header.unique, fuseErrno(error), []);
-    } finally {
-      this.#give(reply);
     }
   }
 
-  /** The reply's parts to request `header`; `scratch` is a pooled buffer for a read's bytes. */
-  async #handle(header: abi.RequestHeader, body: Buffer, scratch: Buffer): Promise<Buffer[]> {
+  /** The reply's parts to request `header` (a read's bytes as the buffers they are held in: written without a copy). */
+  async #handle(header: abi.RequestHeader, body: Buffer): Promise<Buffer[]> {
     const fs = this.#fs;
     const node = header.nodeid;
     const path = (): string => this.#nodes.path(node) ?? doraFail('NOT_FOUND', `Node ${node} is no longer known`);
@@ -139,11 +136,8 @@ class KernelSession {
         const opened = await fs.open(path(), body.readUInt32LE(0));
         return [abi.openOut(opened.fh, opened.keepCache ? abi.FOPEN_KEEP_CACHE : 0)];
       }
-      case Op.READ: {
-        const size = Math.min(body.readUInt32LE(16), scratch.length);
-        const filled = await fs.read(Number(body.readBigUInt64LE(0)), scratch, size, Number(body.readBigUInt64LE(8)));
-        return [scratch.subarray(0, filled)];
-      }
+      case Op.READ:
+        return fs.readSlices(Number(body.readBigUInt64LE(0)), Math.min(body.readUInt32LE(16), MAX_IO), Number(body.readBigUInt64LE(8)));
       case Op.WRITE: {
         const size = body.readUInt32LE(16);
         const written = await fs.write(Number(body.readBigUInt64LE(0)), body.subarray(40, 40 + size), size, Number(body.readBigUInt64LE(8)));
