@@ -101,7 +101,6 @@ export class WorkerRouter {
       throw isDoraError(error, 'UNAVAILABLE') ? markUnreachable(error) : error;
     }
     let failure: unknown; // built only when needed: a DoraError captures a stack
-
     for (const [i, worker] of (route.failover === true ? candidates : candidates.slice(0, 1)).entries()) {
       const watch = this.#watch(worker.address, signal);
       try {
