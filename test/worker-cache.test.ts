@@ -1,3 +1,4 @@
+import { until } from './cluster-helpers.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -83,7 +84,10 @@ describe('a worker caching an S3 store', () => {
   it('serves a second read from the cache, as the metrics show', async () => {
     const data = randomBytes(3 * MiB + 123);
     await bucket.write('twice.bin', data);
+    const pagesBefore = dora.worker.cacheSummary().pages;
     assert.equal(sha(await api.read('/s3/twice.bin')), sha(data));
+    // The bytes reach the reader before the pages are stored: under load the last may still be on its way in.
+    await until(() => Promise.resolve(dora.worker.cacheSummary().pages >= pagesBefore + 4), 'the four pages are cached');
     const hitsBefore = await api.metric('dora_cache_page_requests_total', { result: 'hit' });
     const fromStoreBefore = await api.metric('dora_cache_bytes_total', { source: 'store' });
     const gets = storeGets('twice.bin');
