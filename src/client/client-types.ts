@@ -53,6 +53,19 @@ export interface CacheTierSummary {
   readonly misses: number;
 }
 
+/** What loading a file into a worker's cache did (a load job's unit of work). */
+export interface LoadedFile {
+  readonly path: string;
+  /** The version cached: the file's at the time of the load. */
+  readonly version: string;
+  readonly size: number;
+  /** Pages the file has, and how many of them this load fetched from the store (the rest were cached already). */
+  readonly pages: number;
+  readonly pagesFetched: number;
+  /** Bytes fetched from the store. */
+  readonly bytesFetched: number;
+}
+
 /** One worker's page cache. */
 export interface CacheSummary {
   readonly pageSize: number;

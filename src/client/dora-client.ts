@@ -6,7 +6,7 @@ import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
-import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, WorkerInfo } from './client-types.js';
+import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, LoadedFile, WorkerInfo } from './client-types.js';
 import { ClusterView } from './cluster-view.js';
 import { CoordinatorApi } from './coordinator-api.js';
 import { HttpTransport, type Peer } from './http-transport.js';
@@ -275,6 +275,16 @@ export class DoraClient {
    * The workers that keep `path`, in preference order: the owner first, then its replicas (as many
    * as the mount asks for, or `replicas`). Throws UNAVAILABLE when no worker is live.
    */
+  /**
+   * Caches a file at its current version on its owner (or its first `replicas` workers): a load job's
+   * unit of work. Pages cached already are kept. Throws NOT_FOUND, IS_A_DIRECTORY, UNAVAILABLE.
+   */
+  async load(path: string, options: CallOptions & { replicas?: number | undefined; metadataOnly?: boolean | undefined } = {}): Promise<LoadedFile[]> {
+    const canonical = normalizeDoraPath(path);
+    const { owners, replicas } = await this.#router.placement(canonical, options.signal, options.replicas);
+    return Promise.all(owners.slice(0, replicas).map((owner) => this.#router.api(owner.address).load(canonical, { signal: options.signal, metadataOnly: options.metadataOnly })));
+  }
+
   async owners(path: string, options: CallOptions & { replicas?: number | undefined } = {}): Promise<readonly WorkerInfo[]> {
     const canonical = normalizeDoraPath(path);
     const { owners, replicas } = await this.#router.placement(canonical, options.signal, options.replicas);

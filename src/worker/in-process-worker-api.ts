@@ -28,6 +28,7 @@ export function inProcessWorkerApi(worker: WorkerNode): { readonly address: stri
     mkdir: (path, options) => service.mkdir(path, options),
     invalidate: (path) => service.invalidate(path),
     free: (path, options) => service.free(path, options),
+    load: (path, options) => service.load(path, withoutUndefined(options)),
     cache: () => Promise.resolve(worker.cacheSummary()),
   };
   return { address: worker.url, api };

@@ -6,10 +6,14 @@ import type { CacheManager, CachedFile, PageFetcher } from '../cache/cache-manag
 import { isUnder, normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountTable, Resolved } from '../mount/mount-table.js';
 import type { UfsStatus, UfsTagging, UfsTags } from '../ufs/under-file-system.js';
+import type { LoadedFile } from '../client/client-types.js';
 import { toFileStatus, type FileStatus } from './file-status.js';
 import { listDirectory, type ListPage } from './list-directory.js';
 import type { MetadataCache } from './metadata-cache.js';
 import { WriteHandler, type WriteOptions } from './write-handler.js';
+
+/** Pages of one file a load fetches at once. */
+const LOAD_PARALLEL = 4;
 
 export interface WorkerServiceOptions {
   readonly mounts: MountTable;
@@ -95,6 +99,34 @@ export class WorkerService {
     }
     const stream = Readable.from(this.#o.cache.read(file, fetch, { offset: start, length: end - start }), { objectMode: false });
     return { stream, status: fileStatus, length: end - start };
+  }
+
+  /**
+   * Caches every page of a file at its current version: pages held already are kept, the others
+   * fetched from the store, `LOAD_PARALLEL` at a time (single-flight with any read of the same
+   * page). `metadataOnly` caches just the status.
+   */
+  async load(path: string, options: CallOptions & { metadataOnly?: boolean } = {}): Promise<LoadedFile> {
+    const { resolved, status, doraPath } = await this.#status(path, options);
+    if (status.kind === 'directory') throw new DoraError('IS_A_DIRECTORY', `Cannot load "${doraPath}": it is a directory`);
+    const file = this.#cachedFile(resolved, status);
+    const fetch = this.#fetcher(resolved, status, doraPath);
+    const pages = this.#o.cache.pageCount(status.size);
+    const pageSize = this.#o.cache.pageSize;
+    let next = 0;
+    let pagesFetched = 0;
+    let bytesFetched = 0;
+    const fetchPages = async (): Promise<void> => {
+      for (let index = next++; index < pages; index = next++) {
+        if (options.signal?.aborted === true) throw new DoraError('CANCELLED', `Cannot load "${doraPath}": cancelled`);
+        if (this.#o.cache.has(file, index)) continue;
+        await this.#o.cache.page(file, index, fetch);
+        pagesFetched++;
+        bytesFetched += Math.min(pageSize, status.size - index * pageSize);
+      }
+    };
+    if (options.metadataOnly !== true) await Promise.all(Array.from({ length: Math.min(LOAD_PARALLEL, pages) }, fetchPages));
+    return { path: doraPath, version: status.version, size: status.size, pages, pagesFetched, bytesFetched };
   }
 
   async write(path: string, body: AsyncIterable<Uint8Array>, options: CallOptions & WriteOptions = {}): Promise<FileStatus> {
