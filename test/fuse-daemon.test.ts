@@ -121,7 +121,7 @@ describe('dora fuse mount as a process of its own', () => {
     await second.process.stop();
   });
 
-  it('refuses a mount point another daemon serves, and exits on SIGTERM after its mount was removed by dora fuse unmount', async () => {
+  it('refuses a mount point another daemon serves, and ends with status 0 once its mount was removed by dora fuse unmount', async () => {
     const daemon = await scratch.daemon(dora!.coordinatorUrl, 'shared-point');
     await assert.rejects(startFuseDaemon(dora!.coordinatorUrl, daemon.mountPoint, { timeoutMs: 10_000 }), /Mountpoint in use/);
     assert.equal(await mountsAt(daemon.mountPoint), 1);
@@ -129,8 +129,10 @@ describe('dora fuse mount as a process of its own', () => {
 
     await run(process.execPath, [DORA_BIN, 'fuse', 'unmount', daemon.mountPoint]);
     assert.equal(await mountsAt(daemon.mountPoint), 0);
-    daemon.process.child.kill('SIGTERM');
-    assert.equal(await within(daemon.exited, 10_000, 'the daemon exits after SIGTERM'), 0, daemon.process.output());
+    // The kernel transport sees its mount go and ends by itself; libfuse cannot tell, and waits for SIGTERM.
+    const ended = await Promise.race([daemon.exited, new Promise((resolve) => setTimeout(() => resolve('running'), 5000).unref())]);
+    if (ended === 'running') daemon.process.child.kill('SIGTERM');
+    assert.equal(await within(daemon.exited, 10_000, 'the daemon exits'), 0, daemon.process.output());
   });
 
   it('mounts beside the worker with dora start --fuse, and unmounts on SIGTERM', async () => {
