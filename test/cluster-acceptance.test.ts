@@ -118,12 +118,12 @@ describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage 
       assert.equal(r.read.received(), r.f.size, `${r.f.path} through ${r.via}: every byte`);
       assert.equal(digests[i], r.f.sha, `${r.f.path} through ${r.via}: the right bytes`);
     }
-    // The clients' paused reads leave the victim bytes it has not sent: they resume on a survivor.
+    // Usually the clients' paused reads leave the victim bytes it has not sent, and resume on a
+    // survivor; but loopback sockets hold several MiB each, so under load the victim has at times
+    // sent whole 4–8 MiB files before the kill (the count was 0 once in CI). Likewise a gateway's relay
+    // holds about 10 MiB in the sockets of its two hops. What must hold here is every byte right;
+    // cluster-failover.test.ts proves the resumption itself with 64 MiB reads.
     const resumed = readers.reduce((sum, c) => sum + c.stats().failovers + c.stats().fallbacks, 0);
-    assert.ok(resumed >= 1, `the clients' reads of the victim's files went on elsewhere: ${resumed}`);
-    // A gateway's relay holds about 10 MiB in the sockets of its two hops, so it has often taken a
-    // whole warm 4–8 MiB file before the kill and its count stays 0; cluster-failover.test.ts
-    // resumes a gateway's read of 64 MiB.
     const routed = (await Promise.all(gateways.map((g) => routingEvents(g, 'failover')))).map((n, i) => n - routedBefore[i]!);
     t.diagnostic(`failovers: clients ${resumed}, S3 gateways ${routed.join(' + ')}`);
   });
