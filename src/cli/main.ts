@@ -7,6 +7,7 @@ import { fsCommands } from './fs-commands.js';
 import { fsCopyCommand } from './fs-copy-command.js';
 import { fsReadCommands } from './fs-read-commands.js';
 import { fuseCommands } from './fuse-commands.js';
+import { jobCommands } from './job-commands.js';
 import { infoCommands } from './info-commands.js';
 import { mountCommands } from './mount-commands.js';
 import { startCommand } from './start-command.js';
@@ -15,7 +16,7 @@ import { startCommand } from './start-command.js';
  * Every command group of `dora`, in help order. Each module adds its commands in `register`;
  * to add a command group, write its module and list it here.
  */
-export const COMMAND_MODULES: readonly CommandModule[] = [startCommand, clusterCommands, fsCommands, fsReadCommands, fsCopyCommand, mountCommands, infoCommands, fuseCommands, confCommands];
+export const COMMAND_MODULES: readonly CommandModule[] = [startCommand, clusterCommands, fsCommands, fsReadCommands, fsCopyCommand, mountCommands, infoCommands, fuseCommands, jobCommands, confCommands];
 
 /** Exit status of a command that failed (a usage error included). */
 export const EXIT_FAILURE = 1;

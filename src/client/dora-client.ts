@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { DoraError, describeCause, isDoraError } from '../common/errors.js';
+import { DoraError, isDoraError } from '../common/errors.js';
 import { checkedChunks, readAll } from '../common/streams.js';
 import { normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
@@ -8,7 +8,9 @@ import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
 import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, LoadedFile, WorkerInfo } from './client-types.js';
 import { ClusterView } from './cluster-view.js';
+import { normalizeAddress } from './coordinator-address.js';
 import { CoordinatorApi } from './coordinator-api.js';
+import { JobsApi } from './jobs-api.js';
 import { HttpTransport, type Peer } from './http-transport.js';
 import { openReadStream, type OpenedBytes } from './read-stream.js';
 import { isUnreachable } from './remote-error.js';
@@ -27,6 +29,7 @@ import { WorkerRouter, type Route, type WorkerCall } from './worker-router.js';
  */
 export class DoraClient {
   readonly address: string;
+  readonly jobs: JobsApi; // the coordinator's jobs: load whole directories, follow and stop them
   readonly #transport: HttpTransport;
   readonly #coordinator: Peer;
   readonly #view: ClusterView;
@@ -43,6 +46,7 @@ export class DoraClient {
     this.#transport = new HttpTransport({ connectTimeoutMs: options.connectTimeoutMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 120_000 });
     this.#coordinator = { role: 'coordinator', url: this.address };
     this.#admin = new CoordinatorApi(this.#transport, this.#coordinator);
+    this.jobs = new JobsApi(this.#transport, this.#coordinator);
     this.#observe = options.observe;
     this.#view = new ClusterView({
       transport: this.#transport,
@@ -272,19 +276,19 @@ export class DoraClient {
   }
 
   /**
-   * The workers that keep `path`, in preference order: the owner first, then its replicas (as many
-   * as the mount asks for, or `replicas`). Throws UNAVAILABLE when no worker is live.
-   */
-  /**
    * Caches a file at its current version on its owner (or its first `replicas` workers): a load job's
    * unit of work. Pages cached already are kept. Throws NOT_FOUND, IS_A_DIRECTORY, UNAVAILABLE.
    */
   async load(path: string, options: CallOptions & { replicas?: number | undefined; metadataOnly?: boolean | undefined } = {}): Promise<LoadedFile[]> {
     const canonical = normalizeDoraPath(path);
-    const { owners, replicas } = await this.#router.placement(canonical, options.signal, options.replicas);
-    return Promise.all(owners.slice(0, replicas).map((owner) => this.#router.api(owner.address).load(canonical, { signal: options.signal, metadataOnly: options.metadataOnly })));
+    const owners = await this.owners(canonical, options);
+    return Promise.all(owners.map((owner) => this.#router.api(owner.address).load(canonical, { signal: options.signal, metadataOnly: options.metadataOnly })));
   }
 
+  /**
+   * The workers that keep `path`, in preference order: the owner first, then its replicas (as many
+   * as the mount asks for, or `replicas`). Throws UNAVAILABLE when no worker is live.
+   */
   async owners(path: string, options: CallOptions & { replicas?: number | undefined } = {}): Promise<readonly WorkerInfo[]> {
     const canonical = normalizeDoraPath(path);
     const { owners, replicas } = await this.#router.placement(canonical, options.signal, options.replicas);
@@ -383,18 +387,4 @@ async function* releasing(body: AsyncIterable<Uint8Array>, release: () => void):
   } finally {
     release();
   }
-}
-
-function normalizeAddress(address: string): string {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch (error) {
-    throw new DoraError('INVALID_ARGUMENT', `Invalid coordinator address ${JSON.stringify(address)}: ${describeCause(error)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DoraError('INVALID_ARGUMENT', `Invalid coordinator address ${JSON.stringify(address)}: use http:// or https://`);
-  }
-  return url.href.replace(/\/+$/, '');
 }

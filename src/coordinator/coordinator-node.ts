@@ -2,7 +2,9 @@ import type { DoraConfig } from '../conf/config-keys.js';
 import { JsonServer } from '../http/json-server.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import type { MountTable } from '../mount/mount-table.js';
+import type { JobManager } from '../job/job-manager.js';
 import { addCoordinatorRoutes, type LeaderView, type WorkerDirectory } from './coordinator-routes.js';
+import { addJobRoutes } from './job-routes.js';
 
 export interface CoordinatorNode {
   readonly url: string;
@@ -12,7 +14,7 @@ export interface CoordinatorNode {
 /** The coordinator: owner of the mount table and its REST API; never on the data path. */
 export async function startCoordinatorNode(
   config: DoraConfig,
-  deps: { mounts: MountTable; workers: WorkerDirectory; leadership?: LeaderView | undefined },
+  deps: { mounts: MountTable; workers: WorkerDirectory; leadership?: LeaderView | undefined; jobs?: JobManager | undefined },
 ): Promise<CoordinatorNode> {
   const metrics = new MetricsRegistry();
   metrics.gauge('dora_mounts', 'Mount points in the namespace.', [], () => [[{}, deps.mounts.list().length]]);
@@ -23,6 +25,13 @@ export async function startCoordinatorNode(
   metrics.gauge('dora_coordinator_leader', '1 while this coordinator is the active leader.', [], () => [[{}, deps.leadership?.isLeader === false ? 0 : 1]]);
   let url = '';
   const server = addCoordinatorRoutes(new JsonServer(), { ...deps, metrics, url: () => url });
+  if (deps.jobs !== undefined) addJobRoutes(server, deps.jobs);
   url = await server.listen(config.web.port, config.host);
-  return { url, stop: () => server.close() };
+  return {
+    url,
+    async stop() {
+      await deps.jobs?.close();
+      await server.close();
+    },
+  };
 }

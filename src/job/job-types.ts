@@ -40,3 +40,21 @@ export interface JobFailure {
 }
 
 export const NO_PROGRESS: JobProgress = { filesListed: 0, bytesListed: 0, listed: false, filesDone: 0, bytesDone: 0, filesSkipped: 0, filesFailed: 0 };
+
+/** A job as the coordinator keeps it (and persists it). */
+export interface JobRecord {
+  readonly id: string;
+  readonly spec: JobSpec;
+  readonly state: JobState;
+  readonly progress: JobProgress;
+  /** The most recent failures (at most 100), newest last. */
+  readonly failures: readonly JobFailure[];
+  readonly submittedAt: number;
+  readonly updatedAt: number;
+  readonly endedAt?: number | undefined;
+}
+
+/** Whether a job in this state still runs (a restarted coordinator resumes it). */
+export function isActive(state: JobState): boolean {
+  return state === 'running' || state === 'verifying';
+}

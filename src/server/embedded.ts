@@ -2,7 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DoraConfig } from '../conf/config-keys.js';
 import { resolveConfig } from '../conf/resolve-config.js';
+import { DoraClient } from '../client/dora-client.js';
 import { startCoordinatorNode } from '../coordinator/coordinator-node.js';
+import { JobManager } from '../job/job-manager.js';
+import { FileJobStore } from '../job/job-store.js';
+import { inProcessWorkerApi } from '../worker/in-process-worker-api.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { StaticMembership } from '../membership/static-membership.js';
 import { FileMountStore } from '../mount/file-mount-store.js';
@@ -57,10 +61,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   tiers.of = node;
   const s3 = await startS3Gateway(config, dataDir, localNamespace(node.service));
   const s3Url = s3.url;
+  // Jobs run from the coordinator through a client of this one worker, kept in the data directory.
+  const coordinatorUrl = { of: '' };
+  const jobClient: { of?: DoraClient } = {};
+  const jobs = new JobManager({ store: new FileJobStore(join(dataDir, 'jobs')), client: () => (jobClient.of ??= new DoraClient({ address: coordinatorUrl.of, inProcess: inProcessWorkerApi(node) })) });
   const coordinator = await startCoordinatorNode(config, {
     mounts,
+    jobs,
     workers: new StaticMembership([{ id: 'worker-0', address: node.url, s3Address: s3Url, state: 'live', startedAt: Date.now(), capacityBytes: node.cacheSummary().capacityBytes }]),
   });
+  coordinatorUrl.of = coordinator.url;
+  await jobs.start();
   return {
     config,
     coordinatorUrl: coordinator.url,
@@ -70,6 +81,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     mounts,
     async stop() {
       await coordinator.stop();
+      await jobClient.of?.close();
       await s3.close();
       await node.stop();
       await mounts.close();

@@ -1,0 +1,44 @@
+import type { JobRecord, JobSpec } from '../job/job-types.js';
+import type { HttpTransport, Peer } from './http-transport.js';
+
+interface Signalled {
+  signal?: AbortSignal | undefined;
+}
+
+/** The coordinator's jobs (docs/worker-api.md): `client.jobs`. */
+export class JobsApi {
+  readonly #transport: HttpTransport;
+  readonly #peer: Peer;
+
+  constructor(transport: HttpTransport, peer: Peer) {
+    this.#transport = transport;
+    this.#peer = peer;
+  }
+
+  /** Starts a job, or answers the running one that does the same. Throws INVALID_ARGUMENT for a bad spec. */
+  submit(spec: JobSpec, options: Signalled = {}): Promise<JobRecord> {
+    return this.#transport.json(this.#peer, {
+      method: 'POST',
+      path: '/api/v1/jobs',
+      body: JSON.stringify(spec),
+      headers: { 'content-type': 'application/json' },
+      signal: options.signal,
+      attempt: `Cannot submit a ${spec.kind} job on "${spec.path}"`,
+      idempotent: false,
+    });
+  }
+
+  async list(options: Signalled = {}): Promise<JobRecord[]> {
+    return (await this.#transport.json<{ jobs: JobRecord[] }>(this.#peer, { method: 'GET', path: '/api/v1/jobs', signal: options.signal, attempt: 'Cannot list the jobs' })).jobs;
+  }
+
+  /** Throws NOT_FOUND for an unknown id. */
+  status(id: string, options: Signalled = {}): Promise<JobRecord> {
+    return this.#transport.json(this.#peer, { method: 'GET', path: '/api/v1/jobs/status', query: { id }, signal: options.signal, attempt: `Cannot read job "${id}"` });
+  }
+
+  /** Stops a running job and answers it stopped (an ended job as it is). */
+  stop(id: string, options: Signalled = {}): Promise<JobRecord> {
+    return this.#transport.json(this.#peer, { method: 'POST', path: '/api/v1/jobs/stop', query: { id }, signal: options.signal, attempt: `Cannot stop job "${id}"` });
+  }
+}

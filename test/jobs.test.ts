@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../src/cli/main.js';
+import { DoraClient } from '../src/client/dora-client.js';
+import type { JobRecord } from '../src/job/job-types.js';
+import { startEmbedded, type Embedded } from '../src/server/embedded.js';
+import { until } from './cluster-helpers.js';
+
+const KiB = 1024;
+
+/** `dora <args>` in this process, against `address`. */
+async function dora(address: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+  let [out, err] = ['', ''];
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await runCli(['--address', address, ...args], { stdout, stderr, env: {} });
+  return { code, stdout: out, stderr: err };
+}
+
+describe('jobs on dora start (REST, SDK and CLI)', () => {
+  let dir: string;
+  let dora0: Embedded | undefined;
+  let client: DoraClient;
+  const files = 300;
+  const dataDir = (): string => join(dir, 'data');
+  const ended = async (id: string, timeoutMs = 20_000): Promise<JobRecord> => {
+    let job = await client.jobs.status(id);
+    await until(async () => !['running', 'verifying'].includes((job = await client.jobs.status(id)).state), `job ${id} ends`, timeoutMs);
+    return job;
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dora-jobs-'));
+    for (let i = 0; i < files; i++) {
+      const sub = join(dataDir(), 'root', 'train', `part-${i % 5}`);
+      await mkdir(sub, { recursive: true });
+      await writeFile(join(sub, `sample-${String(i).padStart(4, '0')}.bin`), Buffer.alloc(8 * KiB + i, i % 251));
+    }
+    dora0 = await startEmbedded({ dataDir: dataDir(), flags: { 'cache.pageSize': '64KiB' } });
+    client = new DoraClient({ address: dora0.coordinatorUrl });
+  });
+  after(async () => {
+    await client?.close();
+    await dora0?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads a directory through the SDK: every file cached, progress counted; the same job submitted twice is one', async () => {
+    const job = await client.jobs.submit({ kind: 'load', path: '/train/part-0' });
+    assert.equal((await client.jobs.submit({ kind: 'load', path: '/train/part-0/' })).id, job.id, 'the running job is answered');
+    const done = await ended(job.id);
+    assert.equal(done.state, 'succeeded');
+    assert.deepEqual([done.progress.filesDone, done.progress.filesListed, done.progress.listed], [files / 5, files / 5, true]);
+    assert.equal((await client.load('/train/part-0/sample-0000.bin'))[0]?.pagesFetched, 0, 'cached by the job');
+    assert.ok((await client.jobs.list()).some((j) => j.id === job.id));
+  });
+
+  it('dora job load --wait follows a job to its end; status, list and stop answer for it', async () => {
+    const address = dora0!.coordinatorUrl;
+    const loaded = await dora(address, ['job', 'load', '/train/part-1', '--wait', '--verify']);
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.match(loaded.stdout, /succeeded {2}load \/train\/part-1 {2}60\/60 files/);
+    const id = loaded.stdout.trim().split('\n').at(-1)?.split(' ')[0] ?? '';
+    assert.equal(JSON.parse((await dora(address, ['job', 'status', id, '--format', 'json'])).stdout).state, 'succeeded');
+    assert.match((await dora(address, ['job', 'list'])).stdout, new RegExp(`${id} +succeeded`));
+    const slow = await dora(address, ['job', 'load', '/train/part-2', '--bandwidth', '20KiB/s', '--format', 'json']);
+    const slowId = (JSON.parse(slow.stdout) as JobRecord).id;
+    const stopped = await dora(address, ['job', 'stop', slowId]);
+    assert.match(stopped.stdout, new RegExp(`${slowId} {2}stopped`));
+    const missing = await dora(address, ['job', 'load', '/nowhere', '--wait']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout + missing.stderr, /failed/);
+    assert.match((await dora(address, ['job', 'status', 'no-such-job'])).stderr, /No job "no-such-job"/);
+  });
+
+  it('resumes a running job from its checkpoint when dora starts again', async () => {
+    const job = await client.jobs.submit({ kind: 'load', path: '/train/part-3', bandwidth: 100 * KiB }); // ~0.5 MB: ~5 s
+    await until(async () => (await client.jobs.status(job.id)).progress.filesDone >= 10, 'the job is under way', 10_000);
+    await client.close();
+    await dora0!.stop(); // the job is saved as running
+    dora0 = await startEmbedded({ dataDir: dataDir(), flags: { 'cache.pageSize': '64KiB' } });
+    client = new DoraClient({ address: dora0.coordinatorUrl });
+    const resumed = await client.jobs.status(job.id);
+    assert.ok(resumed.progress.filesDone >= 10, `it kept its progress: ${resumed.progress.filesDone}`);
+    const done = await ended(job.id);
+    assert.equal(done.state, 'succeeded');
+    assert.equal(done.progress.filesDone, files / 5);
+    assert.ok(done.progress.filesListed <= files / 5 + 16, `the listing went on after the checkpoint: listed ${done.progress.filesListed}`);
+  });
+});
