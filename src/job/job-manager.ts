@@ -108,6 +108,7 @@ export class JobManager {
 
 /** The spec, checked and with its path canonical. */
 function checkSpec(spec: JobSpec): JobSpec {
+  if (typeof spec !== 'object' || spec === null) fail('A job is a JSON object: {"kind": "load", "path": …}');
   if (spec.kind !== 'load') fail(`Unknown job kind ${JSON.stringify(spec.kind)}`);
   if (typeof spec.path !== 'string') fail('A load job needs a "path"');
   if (spec.replicas !== undefined && (!Number.isInteger(spec.replicas) || spec.replicas < 1)) fail('"replicas" must be a whole number of at least 1');

@@ -30,7 +30,11 @@ export interface JobProgress {
   readonly filesFailed: number;
   /** Every file at or before this listing position is done: a resumed job lists on from here. */
   readonly checkpoint?: string | undefined;
+  /** The counts of the files at or before the checkpoint: where a resumed job counts on from (files after it are done again). */
+  readonly atCheckpoint?: JobCounts | undefined;
 }
+
+export type JobCounts = Pick<JobProgress, 'filesListed' | 'bytesListed' | 'filesDone' | 'bytesDone' | 'filesSkipped' | 'filesFailed'>;
 
 /** A file that kept failing, and why. */
 export interface JobFailure {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DoraClient } from '../client/dora-client.js';
 import type { FileStatus } from '../client/client-types.js';
 import { DoraError, describeCause, isDoraError } from '../common/errors.js';
-import type { JobFailure, JobProgress, JobState, LoadSpec } from './job-types.js';
+import type { JobCounts, JobFailure, JobProgress, JobState, LoadSpec } from './job-types.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export interface LoadRunOptions {
@@ -37,35 +37,50 @@ const PAGE = 1000;
 export async function runLoad(options: LoadRunOptions): Promise<JobState> {
   const { spec, signal } = options;
   const limiter = spec.bandwidth === undefined ? undefined : new RateLimiter(spec.bandwidth, spec.bandwidth / 10); // 0.1 s of burst
-  let progress = options.from;
+  // A resumed job counts on from its checkpoint: files after it are listed and loaded again.
+  let progress: JobProgress = options.from.atCheckpoint === undefined ? options.from : { ...options.from, ...options.from.atCheckpoint, listed: false };
   const update = (change: Partial<JobProgress>, failure?: JobFailure): void => {
     progress = { ...progress, ...change };
     options.report(state, progress, failure);
   };
   let state: JobState = 'running';
-  // Files listed and not yet done, in listing order, for the checkpoint.
-  const pending: { readonly path: string; done: boolean }[] = [];
-  const settle = (entry: { readonly path: string; done: boolean }): void => {
-    entry.done = true;
-    let checkpoint = progress.checkpoint;
-    while (pending[0]?.done === true) checkpoint = pending.shift()?.path;
-    if (checkpoint !== progress.checkpoint) update({ checkpoint });
+  // Files listed and not yet settled, in listing order, for the checkpoint and the counts at it.
+  type Outcome = 'done' | 'skipped' | 'failed';
+  const pending: { readonly path: string; readonly size: number; outcome?: Outcome }[] = [];
+  const settle = (entry: { readonly path: string; readonly size: number; outcome?: Outcome }, outcome: Outcome): void => {
+    entry.outcome = outcome;
+    let { checkpoint } = progress;
+    let at: JobCounts = progress.atCheckpoint ?? { filesListed: 0, bytesListed: 0, filesDone: 0, bytesDone: 0, filesSkipped: 0, filesFailed: 0 };
+    for (let head = pending[0]; head?.outcome !== undefined; head = pending[0]) {
+      pending.shift();
+      checkpoint = head.path;
+      at = {
+        filesListed: at.filesListed + 1,
+        bytesListed: at.bytesListed + head.size,
+        filesDone: at.filesDone + (head.outcome === 'done' ? 1 : 0),
+        bytesDone: at.bytesDone + (head.outcome === 'done' ? head.size : 0),
+        filesSkipped: at.filesSkipped + (head.outcome === 'skipped' ? 1 : 0),
+        filesFailed: at.filesFailed + (head.outcome === 'failed' ? 1 : 0),
+      };
+    }
+    if (checkpoint !== progress.checkpoint) update({ checkpoint, atCheckpoint: at });
   };
 
   const loadOne = async (file: FileStatus): Promise<void> => {
-    const entry = { path: file.path, done: false };
+    const entry = { path: file.path, size: file.size };
     pending.push(entry);
     try {
       if (spec.metadataOnly !== true) await limiter?.take(file.size, signal);
       const outcome = await withRetries(() => options.client.load(file.path, { replicas: spec.replicas, metadataOnly: spec.metadataOnly, signal }), options, signal);
       if (outcome === 'gone') update({ filesSkipped: progress.filesSkipped + 1 });
       else update({ filesDone: progress.filesDone + 1, bytesDone: progress.bytesDone + file.size });
+      settle(entry, outcome === 'gone' ? 'skipped' : 'done');
     } catch (error) {
       if (signal.aborted) throw error;
       const failure = { path: file.path, code: isDoraError(error) ? error.code : 'INTERNAL', message: describeCause(error) };
       update({ filesFailed: progress.filesFailed + 1 }, failure);
+      settle(entry, 'failed');
     }
-    settle(entry);
   };
 
   try {
