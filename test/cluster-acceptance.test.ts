@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { DoraClient } from '../src/client/dora-client.js';
 import { sha256 } from '../src/testing/assertions.js';
-import { pathOwnedBy, startLocalCluster, type LocalCluster, type LocalWorker, type LocalWorkerCache } from '../src/testing/local-cluster.js';
-import { startMotoServer } from '../src/testing/moto-server.js';
-import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
-import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
-import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
-import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
-import { caches, pausedRead, until } from './cluster-helpers.js';
+import { pathOwnedBy, type LocalWorker, type LocalWorkerCache } from '../src/testing/local-cluster.js';
+import { s3Options } from '../src/testing/s3-fixture.js';
+import { caches, pausedRead, s3ClusterFixture, until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 /** membership.leaseTtl of a local cluster. */
@@ -27,41 +23,24 @@ interface Source {
 // Issue 5's acceptance criteria, in order, on one cluster: three workers, etcd, moto mounted at /data.
 // The tests share state: the first reads (and caches) the files the second and third rely on.
 describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage and a join', () => {
-  let moto: S3ServerHandle | undefined;
-  let cluster: LocalCluster | undefined;
-  let bucket: UnderFileSystem | undefined;
+  const env = s3ClusterFixture('accept');
   /** 20 files of 4–8 MiB of random bytes. */
   let files: Source[] = [];
   /** The worker SIGKILLed by the second test and the files it owned. */
   let victim: { worker: LocalWorker; id: string; files: Source[] } | undefined;
 
   before(async () => {
-    const starting = startLocalCluster({ workers: 3 });
-    moto = await startMotoServer().catch(async (error: unknown) => {
-      await (await starting.catch(() => undefined))?.stop();
-      throw error;
-    });
-    cluster = await starting;
-    await createBucket(moto, 'accept');
-    await cluster.mount({ path: '/data', uri: 's3://accept/', options: s3Options(moto) });
-    bucket = await createDefaultUfsRegistry().create('s3://accept/', s3Options(moto)); // straight to the store
     files = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const data = randomBytes(randomInt(4 * MiB, 8 * MiB + 1));
-        await bucket!.write(`files/file-${i}.bin`, data);
+        await env.bucket.write(`files/file-${i}.bin`, data);
         return { path: `/data/files/file-${i}.bin`, size: data.length, sha: sha256(data) };
       }),
     );
   });
-  after(async () => {
-    await cluster?.stop();
-    await bucket?.close();
-    await moto?.stop();
-  });
-
-  const live = (): LocalWorker[] => (cluster?.workers ?? []).filter((w) => w.running);
+  const live = env.live;
   /** A client whose store fallback can sign requests (the coordinator redacts the secret key). */
-  const client = (): DoraClient => cluster!.client({ resolveCredentials: () => s3Options(moto!) });
+  const client = (): DoraClient => env.cluster.client({ resolveCredentials: () => s3Options(env.moto) });
   const ownerOf = async (sdk: DoraClient, path: string): Promise<string> => (await sdk.owners(path))[0]?.id ?? assert.fail(`no owner for ${path}`);
   const bytesOf = (sources: readonly Source[]): number => sources.reduce((sum, f) => sum + f.size, 0);
 
@@ -129,7 +108,7 @@ describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage 
   });
 
   it("moves the killed worker's files to the others once its lease ends, and back, warm, when it restarts", async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const { worker, id, files: owned } = victim ?? assert.fail('the second test did not run');
     await c.waitForNodes((workers) => !workers.some((w) => w.id === id), LEASE_MS + 4000);
     const others = files.filter((f) => !owned.includes(f));
@@ -157,7 +136,7 @@ describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage 
   });
 
   it('serves every read of the 20 files through clients and S3 while etcd is down for 30 s', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const workers = live();
     const ids = workers.map((w) => w.id).sort();
     const sdk = client();
@@ -190,7 +169,7 @@ describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage 
   });
 
   it('gives a new worker about a quarter of 200 paths within seconds, and caches the files it owns on it', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const sdk = client();
     const paths = Array.from({ length: 200 }, (_, i) => `/data/join/file-${i}`);
     const old = live();
@@ -208,7 +187,7 @@ describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage 
       [0, 1].map(async (k) => {
         const path = await pathOwnedBy(sdk, added.id, `/data/join/new-${k}`);
         const data = randomBytes(MiB + 1000 * k);
-        await bucket!.write(path.slice('/data/'.length), data);
+        await env.bucket.write(path.slice('/data/'.length), data);
         return { path, size: data.length, sha: sha256(data) };
       }),
     );

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sha256 } from '../src/testing/assertions.js';
-import { pathOwnedBy, startLocalCluster, type LocalCluster, type LocalCoordinator, type LocalWorker } from '../src/testing/local-cluster.js';
-import { startMotoServer } from '../src/testing/moto-server.js';
-import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
-import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
-import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
-import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
-import { until } from './cluster-helpers.js';
+import { pathOwnedBy, type LocalCoordinator } from '../src/testing/local-cluster.js';
+import { s3Options } from '../src/testing/s3-fixture.js';
+import { s3ClusterFixture, until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 /** membership.leaseTtl of a local cluster (also the coordinators' election lease). */
@@ -23,37 +19,18 @@ interface LeaderAnswer {
 
 // One cluster of three workers and two coordinators; the last test kills a coordinator.
 describe('a cluster whose control plane fails', () => {
-  let moto: S3ServerHandle | undefined;
-  let cluster: LocalCluster | undefined;
-  let bucket: UnderFileSystem | undefined;
+  const env = s3ClusterFixture('control', { coordinators: 2 });
 
-  before(async () => {
-    const starting = startLocalCluster({ workers: 3, coordinators: 2 });
-    moto = await startMotoServer().catch(async (error: unknown) => {
-      await (await starting.catch(() => undefined))?.stop();
-      throw error;
-    });
-    cluster = await starting;
-    await createBucket(moto, 'control');
-    await cluster.mount({ path: '/data', uri: 's3://control/', options: s3Options(moto) });
-    bucket = await createDefaultUfsRegistry().create('s3://control/', s3Options(moto)); // straight to the store
-  });
-  after(async () => {
-    await cluster?.stop();
-    await bucket?.close();
-    await moto?.stop();
-  });
-
-  const live = (): LocalWorker[] => (cluster?.workers ?? []).filter((w) => w.running);
+  const live = env.live;
 
   it('goes on reading with the last known workers while etcd is down, and admits a new worker once it is back', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const sdk = c.client();
     const workers = live();
     const files = await Promise.all(
       workers.map(async (w) => ({ path: await pathOwnedBy(sdk, w.id, `/data/outage/${w.id}`), owner: w, data: randomBytes(MiB + 77) })),
     );
-    await Promise.all(files.map((f) => bucket!.write(f.path.slice('/data/'.length), f.data)));
+    await Promise.all(files.map((f) => env.bucket.write(f.path.slice('/data/'.length), f.data)));
     const ids = workers.map((w) => w.id).sort();
 
     await c.etcd.kill();
@@ -88,7 +65,7 @@ describe('a cluster whose control plane fails', () => {
     // Through the SDK and through the S3 API of a worker that was there during the outage: its view follows etcd again.
     const paths = [await pathOwnedBy(c.client(), added.id, '/data/after/sdk'), await pathOwnedBy(c.client(), added.id, '/data/after/s3')];
     const data = [randomBytes(4096), randomBytes(5000)];
-    await Promise.all(paths.map((p, i) => bucket!.write(p.slice('/data/'.length), data[i]!)));
+    await Promise.all(paths.map((p, i) => env.bucket.write(p.slice('/data/'.length), data[i]!)));
     const gateway = workers[0]!;
     const before = await Promise.all([added.cache(), gateway.cache()]);
     assert.equal(sha256(await c.client().readFile(paths[0]!)), sha256(data[0]!));
@@ -101,7 +78,7 @@ describe('a cluster whose control plane fails', () => {
   });
 
   it('elects one of two coordinators; the other takes over when it dies; both serve one mount table', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const [first, second] = c.coordinators;
     assert.ok(first !== undefined && second !== undefined);
     const leader = await waitForLeader([first, second], 5000);
@@ -114,7 +91,7 @@ describe('a cluster whose control plane fails', () => {
       const res = await fetch(`${via.url}/api/v1/mounts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ path, uri: `s3://control${path}/`, options: s3Options(moto!) }),
+        body: JSON.stringify({ path, uri: `s3://control${path}/`, options: s3Options(env.moto) }),
       });
       assert.equal(res.status, 201, await res.text());
       await until(async () => (await mountPaths(other.url)).includes(path), `${other.url} lists ${path}`);

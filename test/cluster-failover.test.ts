@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sha256 } from '../src/testing/assertions.js';
-import { pathOwnedBy, startLocalCluster, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
-import { startMotoServer } from '../src/testing/moto-server.js';
-import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
-import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
-import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
-import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
-import { pausedRead, until } from './cluster-helpers.js';
+import { pathOwnedBy, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
+import { s3Options } from '../src/testing/s3-fixture.js';
+import { pausedRead, s3ClusterFixture, until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 /** membership.leaseTtl of a local cluster. */
@@ -16,41 +12,22 @@ const LEASE_MS = 1000;
 
 // One cluster of three workers for the file; each test puts back the workers it stops.
 describe('a cluster losing a worker', () => {
-  let moto: S3ServerHandle | undefined;
-  let cluster: LocalCluster | undefined;
-  let bucket: UnderFileSystem | undefined;
+  const env = s3ClusterFixture('failover');
 
-  before(async () => {
-    const starting = startLocalCluster({ workers: 3 });
-    moto = await startMotoServer().catch(async (error: unknown) => {
-      await (await starting.catch(() => undefined))?.stop();
-      throw error;
-    });
-    cluster = await starting;
-    await createBucket(moto, 'failover');
-    await cluster.mount({ path: '/data', uri: 's3://failover/', options: s3Options(moto) });
-    bucket = await createDefaultUfsRegistry().create('s3://failover/', s3Options(moto)); // straight to the store
-  });
-  after(async () => {
-    await cluster?.stop();
-    await bucket?.close();
-    await moto?.stop();
-  });
-
-  const worker = (id: string): LocalWorker => cluster!.workers.find((w) => w.id === id) ?? assert.fail(`no worker ${id}`);
-  const live = (): LocalWorker[] => (cluster?.workers ?? []).filter((w) => w.running);
+  const worker = (id: string): LocalWorker => env.cluster.workers.find((w) => w.id === id) ?? assert.fail(`no worker ${id}`);
+  const live = env.live;
   /** A client whose store fallback can sign requests (the coordinator redacts the secret key). */
-  const client = (): ReturnType<LocalCluster['client']> => cluster!.client({ resolveCredentials: () => s3Options(moto!) });
+  const client = (): ReturnType<LocalCluster['client']> => env.cluster.client({ resolveCredentials: () => s3Options(env.moto) });
 
   it("completes reads through the SDK and another worker's S3 API when the worker serving them is SIGKILLed", async () => {
     const data = randomBytes(64 * MiB);
-    await bucket!.write('big.bin', data);
+    await env.bucket.write('big.bin', data);
     const sdk = client();
     const victim = worker((await sdk.owners('/data/big.bin'))[0]!.id);
     const gateway = live().find((w) => w.id !== victim.id)!;
     const small = await pathOwnedBy(sdk, victim.id, '/data/small');
     const smallData = randomBytes(100_000);
-    await bucket!.write(small.slice('/data/'.length), smallData);
+    await env.bucket.write(small.slice('/data/'.length), smallData);
     const gatewayBefore = await gateway.cache();
 
     const viaSdk = pausedRead(await sdk.read('/data/big.bin'));
@@ -79,13 +56,13 @@ describe('a cluster losing a worker', () => {
   });
 
   it('drops a SIGKILLed worker within its lease; restarted, it keeps its id, its files and its cached pages', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const sdk = client();
     const target = live()[0]!;
     const id = target.id;
     const path = await pathOwnedBy(sdk, id, '/data/warm/file');
     const data = randomBytes(3 * MiB + 5);
-    await bucket!.write(path.slice('/data/'.length), data);
+    await env.bucket.write(path.slice('/data/'.length), data);
     assert.equal(sha256(await sdk.readFile(path)), sha256(data));
     await until(async () => (await target.cache()).tiers.some((t) => t.name.startsWith('disk') && t.pages >= 4), 'the 4 pages are on disk');
     const sample = Array.from({ length: 100 }, (_, i) => `/data/sample/file-${i}`);
@@ -115,7 +92,7 @@ describe('a cluster losing a worker', () => {
   });
 
   it('drops a SIGTERMed worker at once, and it exits with status 0', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const target = live()[1]!;
     const id = target.id;
     assert.equal(await target.stop(), 0);
@@ -125,13 +102,13 @@ describe('a cluster losing a worker', () => {
   });
 
   it('decommissions a worker: off the ring, it finishes the read it serves, then exits with status 0', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const sdk = client();
     const target = live()[2]!;
     const id = target.id;
     const path = await pathOwnedBy(sdk, id, '/data/drain/file');
     const data = randomBytes(24 * MiB);
-    await bucket!.write(path.slice('/data/'.length), data);
+    await env.bucket.write(path.slice('/data/'.length), data);
     const owned = await Promise.all([0, 1, 2, 3, 4].map((k) => pathOwnedBy(sdk, id, `/data/drain/more-${k}`)));
 
     const reading = pausedRead(await sdk.read(path));

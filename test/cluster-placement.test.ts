@@ -1,48 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { DoraClient } from '../src/client/dora-client.js';
 import { sha256 } from '../src/testing/assertions.js';
-import { pathOwnedBy, startLocalCluster, type LocalCluster, type LocalWorker, type LocalWorkerCache } from '../src/testing/local-cluster.js';
-import { startMotoServer } from '../src/testing/moto-server.js';
-import { createBucket, s3Options } from '../src/testing/s3-fixture.js';
-import type { S3ServerHandle } from '../src/testing/s3-server-handle.js';
-import { createDefaultUfsRegistry } from '../src/ufs/ufs-registry.js';
-import type { UnderFileSystem } from '../src/ufs/under-file-system.js';
-import { caches, until } from './cluster-helpers.js';
+import { pathOwnedBy, type LocalWorker, type LocalWorkerCache } from '../src/testing/local-cluster.js';
+import { s3Options } from '../src/testing/s3-fixture.js';
+import { caches, s3ClusterFixture, until } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 
 // One cluster of three workers for the file; the last test changes its membership.
 describe('a cluster of three workers places each file on one owner', () => {
-  let moto: S3ServerHandle | undefined;
-  let cluster: LocalCluster | undefined;
-  let bucket: UnderFileSystem | undefined;
+  const env = s3ClusterFixture('placement', { s3Mounts: (moto) => [{ path: '/rep', uri: 's3://placement/rep/', options: s3Options(moto), replicas: 2 }] });
 
-  before(async () => {
-    const starting = startLocalCluster({ workers: 3 });
-    moto = await startMotoServer().catch(async (error: unknown) => {
-      await (await starting.catch(() => undefined))?.stop();
-      throw error;
-    });
-    cluster = await starting;
-    await createBucket(moto, 'placement');
-    await cluster.mount({ path: '/data', uri: 's3://placement/', options: s3Options(moto) });
-    await cluster.mount({ path: '/rep', uri: 's3://placement/rep/', options: s3Options(moto), replicas: 2 });
-    bucket = await createDefaultUfsRegistry().create('s3://placement/', s3Options(moto)); // straight to the store
-  });
-  after(async () => {
-    await cluster?.stop();
-    await bucket?.close();
-    await moto?.stop();
-  });
-
-  const live = (): LocalWorker[] => (cluster?.workers ?? []).filter((w) => w.running);
+  const live = env.live;
   const ownerIds = (client: DoraClient, paths: readonly string[]): Promise<string[][]> => Promise.all(paths.map(async (p) => (await client.owners(p)).map((w) => w.id)));
 
   it('places 200 files on the same workers from every client and from `dora fs location`, some on each worker', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const paths = Array.from({ length: 200 }, (_, i) => `/data/placed/file-${i}.bin`);
     const first = await ownerIds(c.client(), paths);
     assert.deepEqual(await ownerIds(c.client(), paths), first);
@@ -62,7 +38,7 @@ describe('a cluster of three workers places each file on one owner', () => {
   });
 
   it('caches a file read through the SDK on its owner and on no other worker', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const client = c.client();
     // Four files of each worker, from 1 KiB to 2.5 MiB (1 MiB pages).
     const files: { path: string; owner: string; data: Buffer }[] = [];
@@ -72,7 +48,7 @@ describe('a cluster of three workers places each file on one owner', () => {
         files.push({ path, owner: worker.id, data: randomBytes(1024 + k * 800_000) });
       }
     }
-    await Promise.all(files.map((f) => bucket!.write(f.path.slice('/data/'.length), f.data)));
+    await Promise.all(files.map((f) => env.bucket.write(f.path.slice('/data/'.length), f.data)));
 
     const cold = await caches(live());
     for (const f of files) assert.equal(sha256(await client.readFile(f.path)), sha256(f.data), f.path);
@@ -96,13 +72,13 @@ describe('a cluster of three workers places each file on one owner', () => {
   });
 
   it('places a file of a mount with two replicas on two workers, and clients read from both', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const client = c.client();
     const placements = await ownerIds(client, Array.from({ length: 50 }, (_, i) => `/rep/spread/file-${i}`));
     for (const owners of placements) assert.equal(new Set(owners).size, 2, `two distinct workers: ${owners.join(', ')}`);
 
     const data = randomBytes(MiB + 4321);
-    await bucket!.write('rep/shared.bin', data);
+    await env.bucket.write('rep/shared.bin', data);
     const replicas = (await client.owners('/rep/shared.bin')).map((w) => w.id);
     const other = live().find((w) => !replicas.includes(w.id))!;
     const otherBefore = await other.cache();
@@ -125,7 +101,7 @@ describe('a cluster of three workers places each file on one owner', () => {
   });
 
   it("routes an S3 PUT and GET on any worker to the key's owner, whose cache holds the bytes", async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const client = c.client();
     const [gateway, owner] = live();
     assert.ok(gateway !== undefined && owner !== undefined);
@@ -136,7 +112,7 @@ describe('a cluster of three workers places each file on one owner', () => {
 
     const put = await fetch(url, { method: 'PUT', body: data });
     assert.equal(put.status, 200, await put.text());
-    assert.equal((await bucket!.stat(path.slice('/data/'.length))).size, data.length, 'written through to the store');
+    assert.equal((await env.bucket.stat(path.slice('/data/'.length))).size, data.length, 'written through to the store');
     await until(async () => (await owner.cache()).pages >= ownerBefore.pages + 3, 'the owner caches the 3 pages it wrote');
 
     const get = await fetch(url);
@@ -151,7 +127,7 @@ describe('a cluster of three workers places each file on one owner', () => {
   });
 
   it('keeps a multipart upload whole when its calls reach different workers: each goes to the key\'s owner', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const client = c.client();
     const [first, second, owner] = live();
     assert.ok(first !== undefined && second !== undefined && owner !== undefined);
@@ -177,7 +153,7 @@ describe('a cluster of three workers places each file on one owner', () => {
   });
 
   it('moves only the files of a worker that joins or leaves, about 1/N of 300', async () => {
-    const c = cluster!;
+    const c = env.cluster;
     const paths = Array.from({ length: 300 }, (_, i) => `/data/ring/file-${i}`);
     const owners = async (): Promise<string[]> => (await ownerIds(c.client(), paths)).map((o) => o[0]!);
     const three = await owners();

@@ -11,8 +11,8 @@ import { sha256 } from '../src/testing/assertions.js';
 import { startProcess, waitUntilReady } from '../src/testing/child-process.js';
 import { startLocalCluster, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
 import { detachMounts, mountsAt } from '../src/fuse/mount-points.js';
-import { until } from './cluster-helpers.js';
-import { DORA_BIN, sha256sum, startFuseDaemon, startSlowReader, within, type FuseDaemon } from './fuse-helpers.js';
+import { until, within } from './cluster-helpers.js';
+import { DORA_BIN, sha256sum, startFuseDaemon, startSlowReader, type FuseDaemon } from './fuse-helpers.js';
 
 // `dora fuse mount` runs as a process of its own, so this process may use the mount directly. Dora
 // itself runs in this process where it is embedded: bulk reads of the mount still go through child

@@ -103,14 +103,3 @@ export function startSlowReader(path: string, options: { chunkBytes: number; pau
     },
   };
 }
-
-/** `promise`, or a failure naming `what` after `timeoutMs`. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Not done after ${timeoutMs} ms: ${what}`)), timeoutMs)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -23,9 +23,8 @@ function source(data: Buffer, from = 0, failAt?: number): { stream: Readable; pr
 }
 
 async function readAt(run: ReadAheadStream, position: number, length: number): Promise<Buffer | undefined> {
-  const buffer = Buffer.alloc(length);
-  const filled = await run.read(buffer, length, position);
-  return filled === undefined ? undefined : buffer.subarray(0, filled);
+  const parts = await run.slices(length, position);
+  return parts === undefined ? undefined : Buffer.concat(parts);
 }
 
 describe('ReadAheadStream', () => {

@@ -87,12 +87,6 @@ export class ReadAheadStream {
     return this.#slice(position, Math.min(until, this.#end));
   }
 
-  /** `slices`, copied into `buffer`: the bytes copied, or undefined when they were dropped meanwhile. */
-  async read(buffer: Buffer, length: number, position: number): Promise<number | undefined> {
-    const parts = await this.slices(length, position);
-    return parts === undefined ? undefined : copyInto(buffer, parts);
-  }
-
   /** Stops the stream and fails any waiting request. */
   close(): void {
     this.#closed = true;
