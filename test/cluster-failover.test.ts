@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { sha256 } from '../src/testing/assertions.js';
 import { pathOwnedBy, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
 import { s3Options } from '../src/testing/s3-fixture.js';
-import { pausedRead, s3ClusterFixture, until } from './cluster-helpers.js';
+import { pausedRead, s3ClusterFixture, until, within } from './cluster-helpers.js';
 
 const MiB = 1024 * 1024;
 /** membership.leaseTtl of a local cluster. */
@@ -132,15 +132,3 @@ describe('a cluster losing a worker', () => {
     await target.restart();
   });
 });
-
-
-
-async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Not done after ${timeoutMs} ms: ${what}`)), timeoutMs)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
