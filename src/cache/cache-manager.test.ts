@@ -116,6 +116,7 @@ describe('CacheManager', () => {
       has: (key) => memory.has(key),
       delete: (key) => memory.delete(key),
       deleteFile: (fileId, options) => memory.deleteFile(fileId, options),
+      files: (prefix) => memory.files(prefix),
       stats: () => memory.stats(),
       close: () => memory.close(),
     };

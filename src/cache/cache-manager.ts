@@ -1,5 +1,5 @@
 import { DoraError } from '../common/errors.js';
-import { pageKeyString, type PageKey, type PageStore } from './page-store.js';
+import { pageKeyString, type CachedFileUsage, type PageKey, type PageStore } from './page-store.js';
 
 /** One version of one file, as the cache sees it. */
 export interface CachedFile {
@@ -115,6 +115,11 @@ export class CacheManager {
   async invalidate(fileId: string, keepVersion?: string): Promise<number> {
     this.#lastEnd.delete(fileId);
     return this.#options.store.deleteFile(fileId, keepVersion === undefined ? {} : { keepVersion });
+  }
+
+  /** The cached files whose id starts with `prefix`, with what of each is held. */
+  files(prefix: string): CachedFileUsage[] {
+    return this.#options.store.files(prefix);
   }
 
   /** Pages in a file of `size` bytes. */

@@ -11,7 +11,7 @@ import { KeyedQueue } from './keyed-queue.js';
 import { LruPolicy } from './lru-policy.js';
 import { PageIndex } from './page-index.js';
 import { checkPageRange, pageSlice } from './page-slice.js';
-import type { PageKey, PageStore, PageStoreStats } from './page-store.js';
+import type { CachedFileUsage, PageKey, PageStore, PageStoreStats } from './page-store.js';
 import { unlinkIfPresent, writeFileAtomically } from './write-file-atomically.js';
 
 export interface DiskPageStoreOptions {
@@ -225,6 +225,10 @@ export class DiskPageStore implements PageStore {
     });
     await Promise.all([cancelled, ...unlinks]);
     return dropped.length;
+  }
+
+  files(prefix: string): CachedFileUsage[] {
+    return this.#index.files(prefix);
   }
 
   stats(): DiskPageStoreStats {

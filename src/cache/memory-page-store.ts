@@ -4,7 +4,7 @@ import { checkPageKey } from './check-page-key.js';
 import { LruPolicy } from './lru-policy.js';
 import { PageIndex } from './page-index.js';
 import { checkPageRange, pageSlice } from './page-slice.js';
-import type { PageKey, PageStore, PageStoreStats } from './page-store.js';
+import type { CachedFileUsage, PageKey, PageStore, PageStoreStats } from './page-store.js';
 
 export interface MemoryPageStoreOptions {
   /** The most data bytes held; Buffer objects and the index are extra (see bench/page-index-bench.ts). */
@@ -81,6 +81,10 @@ export class MemoryPageStore implements PageStore {
 
   async deleteFile(fileId: string, options: { keepVersion?: string } = {}): Promise<number> {
     return this.#index.removeFile(fileId, options.keepVersion).length;
+  }
+
+  files(prefix: string): CachedFileUsage[] {
+    return this.#index.files(prefix);
   }
 
   stats(): PageStoreStats {

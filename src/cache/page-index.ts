@@ -1,6 +1,6 @@
 import { DoraError } from '../common/errors.js';
 import type { EvictionPolicy } from './eviction-policy.js';
-import type { PageKey } from './page-store.js';
+import type { CachedFileUsage, PageKey } from './page-store.js';
 
 /** The pages of one version of one file. */
 export interface PageGroup<V> {
@@ -115,6 +115,22 @@ export class PageIndex<V> {
       group = next;
     }
     return dropped;
+  }
+
+  /** The files whose id starts with `prefix`, with their pages and bytes: O(files held). */
+  files(prefix: string): CachedFileUsage[] {
+    const found: CachedFileUsage[] = [];
+    for (const [fileId, head] of this.#byFile) {
+      if (!fileId.startsWith(prefix)) continue;
+      let pages = 0;
+      let bytes = 0;
+      for (let group: PageGroup<V> | undefined = head; group !== undefined; group = group.nextVersion) {
+        pages += group.count;
+        group.pages.forEach((value) => (bytes += value === undefined ? 0 : this.#sizeOf(value))); // forEach skips holes
+      }
+      found.push({ fileId, pages, bytes });
+    }
+    return found;
   }
 
   /** Whether any page of this version of this file is present. */

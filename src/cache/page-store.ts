@@ -46,6 +46,9 @@ export interface PageStore {
   /** Drops every page of a file, of every version except `keepVersion` when given. Returns pages dropped. */
   deleteFile(fileId: string, options?: { keepVersion?: string }): Promise<number>;
 
+  /** The files with pages here whose id starts with `prefix`, with how much of each is held (all versions). */
+  files(prefix: string): CachedFileUsage[];
+
   /** Current usage. */
   stats(): PageStoreStats;
 
@@ -61,6 +64,13 @@ export interface PageKey {
   readonly version: string;
   /** The page's position in the file: a whole number from 0 to 2³² − 2 (4 PiB of 1 MiB pages). */
   readonly index: number;
+}
+
+/** How much of one file a store holds. */
+export interface CachedFileUsage {
+  readonly fileId: string;
+  readonly pages: number;
+  readonly bytes: number;
 }
 
 export interface PageStoreStats {

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { checkPageKey } from './check-page-key.js';
 import { checkPageRange, pageSlice } from './page-slice.js';
-import { pageKeyString, type PageKey, type PageStore, type PageStoreStats } from './page-store.js';
+import { pageKeyString, type CachedFileUsage, type PageKey, type PageStore, type PageStoreStats } from './page-store.js';
 
 export interface TieredPageStoreOptions {
   /**
@@ -100,6 +100,16 @@ export class TieredPageStore implements PageStore {
   async deleteFile(fileId: string, options: { keepVersion?: string } = {}): Promise<number> {
     const dropped = await Promise.all(this.tiers.map((t) => t.deleteFile(fileId, options)));
     return dropped.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Summed over the tiers, like `stats()`: a page in memory and on disk counts twice. */
+  files(prefix: string): CachedFileUsage[] {
+    const merged = new Map<string, CachedFileUsage>();
+    for (const file of this.tiers.flatMap((t) => t.files(prefix))) {
+      const seen = merged.get(file.fileId);
+      merged.set(file.fileId, seen === undefined ? file : { fileId: file.fileId, pages: seen.pages + file.pages, bytes: seen.bytes + file.bytes });
+    }
+    return [...merged.values()];
   }
 
   stats(): PageStoreStats {

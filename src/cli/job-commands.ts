@@ -1,8 +1,9 @@
 import { Presets, SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
 import type { DoraClient } from '../client/dora-client.js';
 import { DoraError } from '../common/errors.js';
 import { parseSize } from '../conf/units.js';
-import { isActive, type JobRecord } from '../job/job-types.js';
+import { describeJob, isActive, type JobRecord, type JobSpec } from '../job/job-types.js';
 import type { CliContext, CommandModule } from './cli-context.js';
 import { humanSize, table } from './output.js';
 
@@ -15,13 +16,13 @@ function summary(job: JobRecord): string {
   const known = p.listed ? '' : '+';
   const failed = p.filesFailed > 0 ? `, ${p.filesFailed} failed` : '';
   const skipped = p.filesSkipped > 0 ? `, ${p.filesSkipped} skipped` : '';
-  return `${job.id}  ${job.state}  ${job.spec.kind} ${job.spec.path}  ${p.filesDone}/${p.filesListed}${known} files, ${humanSize(p.bytesDone)}/${humanSize(p.bytesListed)}${known}${failed}${skipped}`;
+  return `${job.id}  ${job.state}  ${describeJob(job.spec)}  ${p.filesDone}/${p.filesListed}${known} files, ${humanSize(p.bytesDone)}/${humanSize(p.bytesListed)}${known}${failed}${skipped}`;
 }
 
-/** Follows a job until it ends: a progress bar on a terminal, a line a second otherwise. Answers the job as it ended. */
+/** Follows a job until it ends, telling its progress on stderr (stdout keeps the answer): a bar on a terminal, a line a second otherwise. Answers the job as it ended. */
 async function follow(context: CliContext, client: DoraClient, id: string): Promise<JobRecord> {
   const bar = context.interactive
-    ? new SingleBar({ format: '{bar} {percentage}% | {files} files | {bytes} | {rate}/s | {state}', stream: context.io.stdout, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+    ? new SingleBar({ format: '{bar} {percentage}% | {files} files | {bytes} | {rate}/s | {state}', stream: context.io.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
     : undefined;
   const started = Date.now();
   let job = await client.jobs.status(id, { signal: context.signal });
@@ -35,7 +36,7 @@ async function follow(context: CliContext, client: DoraClient, id: string): Prom
       bar.update(p.bytesDone, { files: `${p.filesDone}/${p.filesListed}${p.listed ? '' : '+'}`, bytes: `${humanSize(p.bytesDone)}/${humanSize(p.bytesListed)}`, rate, state: job.state });
     } else if (Date.now() - lastLine >= 1000) {
       lastLine = Date.now();
-      await context.write(`${summary(job)}, ${rate}/s\n`);
+      context.io.stderr.write(`${summary(job)}, ${rate}/s\n`);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     job = await client.jobs.status(id, { signal: context.signal });
@@ -56,38 +57,59 @@ function succeeded(job: JobRecord): void {
   if (job.state !== 'succeeded') throw new DoraError('FAILED_PRECONDITION', `job ${job.id} ended ${job.state}`);
 }
 
-/** `dora job load|list|status|stop`: jobs the coordinator runs over whole directories. */
+/** `dora job load|free|copy|move|list|status|stop`: jobs the coordinator runs over whole directories. */
 export const jobCommands: CommandModule = {
   register(program, context) {
-    const job = program.command('job').description('load whole directories into the cache, and follow or stop the jobs doing it');
-    job
-      .command('load')
-      .description('cache every file under a path on its owner worker(s)')
-      .argument('<path>', 'dora path (a directory or a file)')
-      .option('--replicas <n>', 'cache each file on this many workers')
-      .option('--bandwidth <size>', 'most bytes per second the job fetches, e.g. 200MiB')
-      .option('--verify', 'check at the end that every file is cached at its current version, loading what is not')
-      .option('--metadata-only', 'cache file statuses only')
-      .option('--wait', 'follow the job until it ends, then exit 0 only if it succeeded')
-      .option('--format <format>', 'text or json', 'text')
-      .action(async (path: string, options: { replicas?: string; bandwidth?: string; verify?: boolean; metadataOnly?: boolean; wait?: boolean; format: string }) => {
-        const client = await context.client();
-        const submitted = await client.jobs.submit(
-          {
-            kind: 'load',
-            path,
-            ...(options.replicas === undefined ? {} : { replicas: Number(options.replicas) }),
-            ...(options.bandwidth === undefined ? {} : { bandwidth: parseSize(options.bandwidth.replace(/\/s$/, '')) }),
-            ...(options.verify === true ? { verify: true } : {}),
-            ...(options.metadataOnly === true ? { metadataOnly: true } : {}),
-          },
-          { signal: context.signal },
-        );
-        if (options.wait !== true) return print(context, submitted, options.format);
-        const done = await follow(context, client, submitted.id);
-        await print(context, done, options.format);
-        succeeded(done);
-      });
+    const job = program.command('job').description('load, free, copy and move whole directories across the cluster, and follow or stop the jobs doing it');
+    /** Submits a job, then prints it, or follows it to its end with `--wait`. */
+    const submit = async (spec: JobSpec, options: { wait?: boolean; format: string }): Promise<void> => {
+      const client = await context.client();
+      const submitted = await client.jobs.submit(spec, { signal: context.signal });
+      if (options.wait !== true) return print(context, submitted, options.format);
+      const done = await follow(context, client, submitted.id);
+      await print(context, done, options.format);
+      succeeded(done);
+    };
+    const bandwidth = (value: string | undefined): { bandwidth?: number } => (value === undefined ? {} : { bandwidth: parseSize(value.replace(/\/s$/, '')) });
+    const submitted = (command: Command): Command =>
+      command.option('--wait', 'follow the job until it ends, then exit 0 only if it succeeded').option('--format <format>', 'text or json', 'text');
+    submitted(
+      job
+        .command('load')
+        .description('cache every file under a path on its owner worker(s)')
+        .argument('<path>', 'dora path (a directory or a file)')
+        .option('--replicas <n>', 'cache each file on this many workers')
+        .option('--bandwidth <size>', 'most bytes per second the job fetches, e.g. 200MiB')
+        .option('--verify', 'check at the end that every file is cached at its current version, loading what is not')
+        .option('--metadata-only', 'cache file statuses only'),
+    ).action(async (path: string, options: { replicas?: string; bandwidth?: string; verify?: boolean; metadataOnly?: boolean; wait?: boolean; format: string }) => {
+      const replicas = options.replicas === undefined ? {} : { replicas: Number(options.replicas) };
+      await submit({ kind: 'load', path, ...replicas, ...bandwidth(options.bandwidth), verify: options.verify, metadataOnly: options.metadataOnly }, options);
+    });
+    submitted(
+      job
+        .command('free')
+        .description('drop the cached pages and metadata of every file under a path, on every worker')
+        .argument('<path>', 'dora path (a directory or a file)'),
+    ).action(async (path: string, options: { wait?: boolean; format: string }) => submit({ kind: 'free', path }, options));
+    for (const kind of ['copy', 'move'] as const) {
+      submitted(
+        job
+          .command(kind)
+          .description(
+            kind === 'copy'
+              ? 'copy every file under a path to another (any two mounts), checking size and checksum'
+              : 'move every file under a path to another (any two mounts): each source is deleted once its copy is verified',
+          )
+          .argument('<src>', 'dora path (a directory or a file)')
+          .argument('<dst>', 'dora path: files keep their path relative to <src>')
+          .option('--overwrite', 'replace destination files that differ (else they fail with ALREADY_EXISTS)')
+          .option('--check-content', 'read each copy back and compare; compare content, not just size, with files already there')
+          .option('--bandwidth <size>', 'most bytes per second the job copies, e.g. 200MiB'),
+      ).action(async (from: string, to: string, options: { overwrite?: boolean; checkContent?: boolean; bandwidth?: string; wait?: boolean; format: string }) =>
+        submit({ kind, from, to, overwrite: options.overwrite, checkContent: options.checkContent, ...bandwidth(options.bandwidth) }, options),
+      );
+    }
     job
       .command('list')
       .description('every job the coordinator knows, oldest first')

@@ -66,6 +66,13 @@ export interface LoadedFile {
   readonly bytesFetched: number;
 }
 
+/** What freeing a path dropped: cached files, their pages and bytes (a page in memory and on disk counts twice). */
+export interface FreedCache {
+  readonly files: number;
+  readonly pages: number;
+  readonly bytes: number;
+}
+
 /** One worker's page cache. */
 export interface CacheSummary {
   readonly pageSize: number;

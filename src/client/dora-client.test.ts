@@ -129,7 +129,10 @@ describe('DoraClient against the embedded server', () => {
     assert.ok(worker !== undefined && !('error' in worker), JSON.stringify(worker));
     assert.ok(worker.pageSize > 0);
     assert.ok(worker.tiers.length > 0);
-    assert.ok((await client.free('/cached.bin')) >= 0);
+    const freed = await client.free('/cached.bin');
+    assert.equal(freed.files, 1);
+    assert.ok(freed.pages >= 2 && freed.bytes >= 2_000_000, JSON.stringify(freed)); // in memory, maybe on disk too
+    assert.deepEqual(await client.free('/cached.bin'), { files: 0, pages: 0, bytes: 0 }, 'nothing is left to free');
   });
 
   it('mount(), mounts() and unmount() manage the mount table', async () => {

@@ -6,7 +6,7 @@ import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
-import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, LoadedFile, WorkerInfo } from './client-types.js';
+import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, FreedCache, LoadedFile, WorkerInfo } from './client-types.js';
 import { ClusterView } from './cluster-view.js';
 import { normalizeAddress } from './coordinator-address.js';
 import { CoordinatorApi } from './coordinator-api.js';
@@ -226,10 +226,21 @@ export class DoraClient {
     return this.#onWorker(canonical, options.signal, (worker, call) => worker.invalidate(canonical, { signal: call.signal }));
   }
 
-  /** Drops cached pages of the file or of every file below the directory; returns pages dropped. */
-  async free(path: string, options: CallOptions = {}): Promise<number> {
+  /**
+   * Drops cached pages and metadata of the file, or of every file below the directory, on every
+   * live worker (or on `worker` alone); answers what was dropped, summed. Every worker is asked
+   * even when one fails; the first failure is then thrown.
+   */
+  async free(path: string, options: CallOptions & { worker?: WorkerInfo | undefined } = {}): Promise<FreedCache> {
     const canonical = normalizeDoraPath(path);
-    return this.#onWorker(canonical, options.signal, (worker, call) => worker.free(canonical, { signal: call.signal }));
+    const workers = options.worker === undefined ? await this.workers(options) : [options.worker];
+    const settled = await Promise.allSettled(workers.map((w) => this.#router.api(w.address).free(canonical, { signal: options.signal })));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.reduce((total, s) => {
+      const f = (s as PromiseFulfilledResult<FreedCache>).value;
+      return { files: total.files + f.files, pages: total.pages + f.pages, bytes: total.bytes + f.bytes };
+    }, NOTHING_FREED);
   }
 
   /** Every worker's page cache, as the coordinator reports it. */
@@ -376,6 +387,7 @@ export class DoraClient {
 }
 
 const FAILOVER: Route = { failover: true };
+const NOTHING_FREED: FreedCache = { files: 0, pages: 0, bytes: 0 };
 
 /** How long a client inside a worker trusts the worker's own membership view and mount table. */
 const SOURCE_TTL_MS = 250;

@@ -1,4 +1,4 @@
-import type { JobRecord, JobSpec } from '../job/job-types.js';
+import { describeJob, type JobRecord, type JobSpec } from '../job/job-types.js';
 import type { HttpTransport, Peer } from './http-transport.js';
 
 interface Signalled {
@@ -23,7 +23,7 @@ export class JobsApi {
       body: JSON.stringify(spec),
       headers: { 'content-type': 'application/json' },
       signal: options.signal,
-      attempt: `Cannot submit a ${spec.kind} job on "${spec.path}"`,
+      attempt: `Cannot submit the job ${JSON.stringify(describeJob(spec))}`,
       idempotent: false,
     });
   }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { CacheSummary, FileStatus, LoadedFile } from './client-types.js';
+import type { CacheSummary, FileStatus, FreedCache, LoadedFile } from './client-types.js';
 import type { HttpAnswer, HttpTransport, Peer } from './http-transport.js';
 import { requestError } from './remote-error.js';
 import { encodeWriteAttributes, WRITE_ATTRIBUTES_HEADER, type WriteAttributes } from '../http/write-attributes.js';
@@ -148,9 +148,8 @@ export class HttpWorkerApi {
     return answer.invalidated ?? 0;
   }
 
-  async free(path: string, options: Signalled): Promise<number> {
-    const answer = await this.#transport.json<{ pages?: number }>(this.#peer, { method: 'POST', path: '/v1/free', query: { path }, signal: options.signal, attempt: `Cannot free "${path}"` });
-    return answer.pages ?? 0;
+  free(path: string, options: Signalled): Promise<FreedCache> {
+    return this.#transport.json(this.#peer, { method: 'POST', path: '/v1/free', query: { path }, signal: options.signal, attempt: `Cannot free "${path}"` });
   }
 
   load(path: string, options: Signalled & { metadataOnly?: boolean | undefined }): Promise<LoadedFile> {

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'DIRECTORY_NOT_EMPTY'
   | 'CANCELLED'
   | 'ABORTED'
+  | 'DATA_LOSS'
   | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
@@ -41,6 +42,7 @@ const RETRYABLE_BY_DEFAULT: Readonly<Record<ErrorCode, boolean>> = {
   DIRECTORY_NOT_EMPTY: false,
   CANCELLED: false,
   ABORTED: true,
+  DATA_LOSS: true,
   UNIMPLEMENTED: false,
   INTERNAL: false,
 };

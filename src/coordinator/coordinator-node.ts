@@ -11,10 +11,10 @@ export interface CoordinatorNode {
   stop(): Promise<void>;
 }
 
-/** The coordinator: owner of the mount table and its REST API; never on the data path. */
+/** The coordinator: owner of the mount table and its REST API; never on the data path. Whoever passes `jobs` closes them. */
 export async function startCoordinatorNode(
   config: DoraConfig,
-  deps: { mounts: MountTable; workers: WorkerDirectory; leadership?: LeaderView | undefined; jobs?: JobManager | undefined },
+  deps: { mounts: MountTable; workers: WorkerDirectory; leadership?: LeaderView | undefined; jobs?: (() => JobManager | undefined) | undefined },
 ): Promise<CoordinatorNode> {
   const metrics = new MetricsRegistry();
   metrics.gauge('dora_mounts', 'Mount points in the namespace.', [], () => [[{}, deps.mounts.list().length]]);
@@ -25,12 +25,11 @@ export async function startCoordinatorNode(
   metrics.gauge('dora_coordinator_leader', '1 while this coordinator is the active leader.', [], () => [[{}, deps.leadership?.isLeader === false ? 0 : 1]]);
   let url = '';
   const server = addCoordinatorRoutes(new JsonServer(), { ...deps, metrics, url: () => url });
-  if (deps.jobs !== undefined) addJobRoutes(server, deps.jobs);
+  if (deps.jobs !== undefined) addJobRoutes(server, { jobs: deps.jobs, leader: () => deps.leadership?.leader(), self: () => url });
   url = await server.listen(config.web.port, config.host);
   return {
     url,
     async stop() {
-      await deps.jobs?.close();
       await server.close();
     },
   };

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DoraClient } from '../client/dora-client.js';
 import { DoraError } from '../common/errors.js';
-import { normalizeDoraPath } from '../mount/dora-path.js';
+import { checkJobSpec } from './job-spec.js';
 import type { JobStore } from './job-store.js';
-import { isActive, NO_PROGRESS, type JobRecord, type JobSpec } from './job-types.js';
-import { runLoad } from './load-runner.js';
+import { isActive, NO_PROGRESS, type JobRecord } from './job-types.js';
+import { runJob } from './run-job.js';
 
 /** How often a running job's progress is saved (its checkpoint with it). */
 const SAVE_EVERY_MS = 500;
@@ -35,8 +35,9 @@ export class JobManager {
     }
   }
 
-  submit(spec: JobSpec): JobRecord {
-    const normalized = checkSpec(spec);
+  /** Starts a job from its spec as submitted (checked here: INVALID_ARGUMENT), or answers the same one running. */
+  submit(body: unknown): JobRecord {
+    const normalized = checkJobSpec(body);
     const key = JSON.stringify(normalized);
     const running = [...this.#jobs.values()].find((job) => isActive(job.state) && JSON.stringify(job.spec) === key);
     if (running !== undefined) return running;
@@ -52,7 +53,9 @@ export class JobManager {
   }
 
   get(id: string): JobRecord {
-    return this.#jobs.get(id) ?? fail(`No job "${id}"`);
+    const job = this.#jobs.get(id);
+    if (job === undefined) throw new DoraError('NOT_FOUND', `No job "${id}"`);
+    return job;
   }
 
   /** Stops a running job (it keeps its progress); answers it once it stopped. A job already ended is answered as it is. */
@@ -80,7 +83,7 @@ export class JobManager {
       return this.#store.save(this.get(job.id)).catch(() => undefined); // saved again at the next tick
     };
     const timer = setInterval(() => void (dirty && save()), SAVE_EVERY_MS);
-    const done = runLoad({
+    const done = runJob({
       client: this.#client(),
       spec: job.spec,
       from: job.progress,
@@ -104,25 +107,4 @@ export class JobManager {
     this.#running.set(job.id, { stop, done: finished });
     void save();
   }
-}
-
-/** The spec, checked and with its path canonical. */
-function checkSpec(spec: JobSpec): JobSpec {
-  if (typeof spec !== 'object' || spec === null) fail('A job is a JSON object: {"kind": "load", "path": …}');
-  if (spec.kind !== 'load') fail(`Unknown job kind ${JSON.stringify(spec.kind)}`);
-  if (typeof spec.path !== 'string') fail('A load job needs a "path"');
-  if (spec.replicas !== undefined && (!Number.isInteger(spec.replicas) || spec.replicas < 1)) fail('"replicas" must be a whole number of at least 1');
-  if (spec.bandwidth !== undefined && !(typeof spec.bandwidth === 'number' && spec.bandwidth > 0)) fail('"bandwidth" must be a positive number of bytes per second');
-  return {
-    kind: 'load',
-    path: normalizeDoraPath(spec.path),
-    ...(spec.replicas === undefined ? {} : { replicas: spec.replicas }),
-    ...(spec.bandwidth === undefined ? {} : { bandwidth: spec.bandwidth }),
-    ...(spec.verify === true ? { verify: true } : {}),
-    ...(spec.metadataOnly === true ? { metadataOnly: true } : {}),
-  };
-}
-
-function fail(message: string): never {
-  throw new DoraError(message.startsWith('No job') ? 'NOT_FOUND' : 'INVALID_ARGUMENT', message);
 }

@@ -15,7 +15,35 @@ export interface LoadSpec {
   readonly metadataOnly?: boolean | undefined;
 }
 
-export type JobSpec = LoadSpec;
+/** Drop cached pages and metadata of every file under `path`, on every live worker. */
+export interface FreeSpec {
+  readonly kind: 'free';
+  readonly path: string;
+}
+
+/**
+ * Copy every file under `from` to the same relative path under `to` (any two mounts), streaming
+ * through the workers and checking size and checksum; `move` deletes each source file once its
+ * copy is verified.
+ */
+export interface CopySpec {
+  readonly kind: 'copy' | 'move';
+  readonly from: string;
+  readonly to: string;
+  /** Replace destination files that differ; without it they are failures (ALREADY_EXISTS). */
+  readonly overwrite?: boolean | undefined;
+  /** Compare content, not just size: read the destination back after writing, and compare both when it exists already. */
+  readonly checkContent?: boolean | undefined;
+  /** Bytes per second the whole job may copy; unlimited when absent. */
+  readonly bandwidth?: number | undefined;
+}
+
+export type JobSpec = LoadSpec | FreeSpec | CopySpec;
+
+/** A job in a few words: "load /sales", "copy /s3/a to /local/a". */
+export function describeJob(spec: JobSpec): string {
+  return 'from' in spec ? `${spec.kind} ${spec.from} to ${spec.to}` : `${spec.kind} ${spec.path}`;
+}
 
 /** How far a job got, as the files listed so far tell. */
 export interface JobProgress {

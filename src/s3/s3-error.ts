@@ -32,6 +32,7 @@ const S3_BY_CODE: Readonly<Record<ErrorCode, readonly [string, number]>> = {
   DIRECTORY_NOT_EMPTY: ['BucketNotEmpty', 409],
   CANCELLED: ['RequestTimeout', 400],
   ABORTED: ['ServiceUnavailable', 503],
+  DATA_LOSS: ['InternalError', 500],
   UNIMPLEMENTED: ['NotImplemented', 501],
   INTERNAL: ['InternalError', 500],
 };

@@ -1,4 +1,9 @@
+import { join, resolve } from 'node:path';
+import { DoraClient } from '../client/dora-client.js';
 import type { DoraConfig } from '../conf/config-keys.js';
+import { LeaderJobs } from '../coordinator/leader-jobs.js';
+import { EtcdJobStore } from '../job/etcd-job-store.js';
+import { FileJobStore } from '../job/job-store.js';
 import { startCoordinatorNode } from '../coordinator/coordinator-node.js';
 import type { LeaderView } from '../coordinator/coordinator-routes.js';
 import { EtcdLeaderElection } from '../membership/etcd-leader-election.js';
@@ -14,8 +19,9 @@ export interface ClusterCoordinator {
 
 /**
  * `dora coordinator`: the cluster's REST API over the shared mount table and the live workers.
- * Several may run against one etcd; one is elected the active leader (the one that will run
- * jobs), and every one serves the API. Reads and writes never pass through it.
+ * Several may run against one etcd; one is elected the active leader, which runs the jobs (kept
+ * in etcd, resumed by the next leader), and every one serves the API, passing job requests on to
+ * the leader. Reads and writes never pass through it.
  */
 export async function startClusterCoordinator(config: DoraConfig, options: { resolveCredentials?: (name: string) => Record<string, string> } = {}): Promise<ClusterCoordinator> {
   const cluster = await openClusterState(config);
@@ -28,19 +34,32 @@ export async function startClusterCoordinator(config: DoraConfig, options: { res
     },
     leader: () => election?.leader(),
   };
-  const node = await startCoordinatorNode(config, { mounts, workers: cluster.membership, leadership });
+  // Jobs run on the leader through a client of the cluster; they are kept in etcd (or the data directory).
+  const self = { url: '' };
+  const jobClient: { of?: DoraClient } = {};
+  const jobs = new LeaderJobs({
+    store: cluster.etcd === undefined ? new FileJobStore(join(resolve(config.dataDir), 'jobs')) : new EtcdJobStore(cluster.etcd, { prefix: config.etcd.prefix }),
+    client: () => (jobClient.of ??= new DoraClient({ address: self.url })),
+    isLeader: () => leadership.isLeader,
+  });
+  const node = await startCoordinatorNode(config, { mounts, workers: cluster.membership, leadership, jobs: () => jobs.manager });
+  self.url = node.url;
   if (cluster.etcd !== undefined) {
     election = await EtcdLeaderElection.open(cluster.etcd, { prefix: config.etcd.prefix, address: node.url, leaseTtlSeconds: Math.ceil(config.membership.leaseTtl / 1000) });
+    election.watch(() => void jobs.sync());
     await election.campaign();
   }
+  await jobs.sync();
   let stopping: Promise<void> | undefined;
   return {
     url: node.url,
     leadership,
     stop() {
       stopping ??= (async () => {
+        await jobs.close();
         await election?.close();
         await node.stop();
+        await jobClient.of?.close();
         unwatch();
         await mounts.close();
         await cluster.close();

@@ -67,7 +67,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const jobs = new JobManager({ store: new FileJobStore(join(dataDir, 'jobs')), client: () => (jobClient.of ??= new DoraClient({ address: coordinatorUrl.of, inProcess: inProcessWorkerApi(node) })) });
   const coordinator = await startCoordinatorNode(config, {
     mounts,
-    jobs,
+    jobs: () => jobs,
     workers: new StaticMembership([{ id: 'worker-0', address: node.url, s3Address: s3Url, state: 'live', startedAt: Date.now(), capacityBytes: node.cacheSummary().capacityBytes }]),
   });
   coordinatorUrl.of = coordinator.url;
@@ -80,6 +80,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     worker: node,
     mounts,
     async stop() {
+      await jobs.close();
       await coordinator.stop();
       await jobClient.of?.close();
       await s3.close();

@@ -117,6 +117,25 @@ export function runPageStoreConformance(name: string, fixture: PageStoreFixture)
       assert.equal(store.stats().pages, copies);
     });
 
+    it('files(prefix) names the files held under a prefix with their pages and bytes, all versions counted', async () => {
+      const store = await fresh();
+      const puts: Array<[string, string, number, number]> = [
+        ['s3://b/dir/a', 'v1', 0, 10],
+        ['s3://b/dir/a', 'v1', 7, 3],
+        ['s3://b/dir/a', 'v2', 0, 5],
+        ['s3://b/dir/sub/b', 'v1', 2, 100],
+        ['s3://b/dirt', 'v1', 0, 1],
+        ['file:///dir/a', 'v1', 0, 1],
+      ];
+      for (const [fileId, version, index, size] of puts) assert.equal(await store.put({ fileId, version, index }, randomBytes(size)), true);
+      const byId = (prefix: string): Record<string, [number, number]> => Object.fromEntries(store.files(prefix).map((f) => [f.fileId, [f.pages, f.bytes]]));
+      assert.deepEqual(byId('s3://b/dir/'), { 's3://b/dir/a': [3 * copies, 18 * copies], 's3://b/dir/sub/b': [copies, 100 * copies] });
+      assert.deepEqual(Object.keys(byId('')).sort(), ['file:///dir/a', 's3://b/dir/a', 's3://b/dir/sub/b', 's3://b/dirt']);
+      assert.deepEqual(byId('s3://b/none/'), {});
+      await store.deleteFile('s3://b/dir/a');
+      assert.deepEqual(Object.keys(byId('s3://b/dir')).sort(), ['s3://b/dir/sub/b', 's3://b/dirt']);
+    });
+
     it('pages of different versions and of look-alike file ids never mix', async () => {
       const store = await fresh();
       const fileIds = ['s3://b/a', 's3://b/a/', 's3://b/a b', 's3://b/ä', 's3://b/a:1', 'file:///x/a\u0000nul', 's3://b/A'];

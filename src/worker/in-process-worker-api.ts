@@ -27,7 +27,7 @@ export function inProcessWorkerApi(worker: WorkerNode): { readonly address: stri
     rename: (from, to, options) => service.rename(from, to, options),
     mkdir: (path, options) => service.mkdir(path, options),
     invalidate: (path) => service.invalidate(path),
-    free: (path, options) => service.free(path, options),
+    free: (path) => service.free(path),
     load: (path, options) => service.load(path, withoutUndefined(options)),
     cache: () => Promise.resolve(worker.cacheSummary()),
   };

@@ -79,7 +79,7 @@ export function addWorkerRoutes(
     .route('POST', '/v1/rename', (req) => worker.rename(requiredParam(req, 'from'), requiredParam(req, 'to'), { signal: req.signal }))
     .route('POST', '/v1/mkdir', (req) => worker.mkdir(requiredParam(req, 'path'), { signal: req.signal }))
     .route('POST', '/v1/invalidate', async (req) => ({ invalidated: await worker.invalidate(requiredParam(req, 'path')) }))
-    .route('POST', '/v1/free', async (req) => ({ pages: await worker.free(requiredParam(req, 'path'), { signal: req.signal }) }))
+    .route('POST', '/v1/free', (req) => worker.free(requiredParam(req, 'path')))
     .route('POST', '/v1/load', (req) => worker.load(requiredParam(req, 'path'), { signal: req.signal, metadataOnly: req.query.get('metadataOnly') === 'true' }));
 }
 

@@ -6,7 +6,7 @@ import type { CacheManager, CachedFile, PageFetcher } from '../cache/cache-manag
 import { isUnder, normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountTable, Resolved } from '../mount/mount-table.js';
 import type { UfsStatus, UfsTagging, UfsTags } from '../ufs/under-file-system.js';
-import type { LoadedFile } from '../client/client-types.js';
+import type { FreedCache, LoadedFile } from '../client/client-types.js';
 import { toFileStatus, type FileStatus } from './file-status.js';
 import { listDirectory, type ListPage } from './list-directory.js';
 import type { MetadataCache } from './metadata-cache.js';
@@ -163,15 +163,32 @@ export class WorkerService {
     return this.#o.metadata.invalidate(normalizeDoraPath(path));
   }
 
-  /** Drops cached pages of a file, or of every file below a directory. Returns pages dropped. */
-  async free(path: string, options: CallOptions = {}): Promise<number> {
-    const { resolved, status } = await this.#status(path, options);
-    if (status.kind === 'file') return this.#o.cache.invalidate(resolved.ufs.uri + resolved.path);
-    let pages = 0;
-    for await (const entry of resolved.ufs.list(resolved.path, { recursive: true, signal: options.signal })) {
-      pages += await this.#o.cache.invalidate(resolved.ufs.uri + entry.path);
+  /**
+   * Drops the cached pages (every version) and metadata of a file, or of every file below a
+   * directory, mounts below it included. Works from what the cache holds, not from a listing of the
+   * store, so files deleted from the store are dropped too.
+   */
+  async free(path: string): Promise<FreedCache> {
+    const { resolved, doraPath } = await this.#resolve(path);
+    const file = resolved.ufs.uri + resolved.path;
+    const below = await Promise.all(
+      this.#o.mounts
+        .list()
+        .filter((m) => m.path !== doraPath && isUnder(m.path, doraPath))
+        .map((m) => this.#o.mounts.resolve(m.path).then((r) => r.ufs.uri, () => undefined)), // a store that cannot open has nothing cached here
+    );
+    const prefixes = [resolved.path === '' ? resolved.ufs.uri : `${file}/`, ...below.filter((uri) => uri !== undefined)];
+    const held = new Map(prefixes.flatMap((prefix) => this.#o.cache.files(prefix)).map((f) => [f.fileId, f]));
+    if (resolved.path !== '') for (const f of this.#o.cache.files(file)) if (f.fileId === file) held.set(file, f);
+    const freed = { files: 0, pages: 0, bytes: 0 };
+    for (const f of held.values()) {
+      await this.#o.cache.invalidate(f.fileId);
+      freed.files += 1;
+      freed.pages += f.pages;
+      freed.bytes += f.bytes;
     }
-    return pages;
+    this.#o.metadata.invalidate(doraPath);
+    return freed;
   }
 
   async #resolve(path: string): Promise<{ resolved: Resolved; doraPath: string }> {

@@ -2,12 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DoraClient } from '../client/dora-client.js';
 import type { FileStatus } from '../client/client-types.js';
 import { DoraError, describeCause, isDoraError } from '../common/errors.js';
-import type { JobCounts, JobFailure, JobProgress, JobState, LoadSpec } from './job-types.js';
+import type { JobCounts, JobFailure, JobProgress, JobSpec, JobState } from './job-types.js';
 import { RateLimiter } from './rate-limiter.js';
 
-export interface LoadRunOptions {
+/** What a job runner is given: where it starts, how it reports, and its tuning. */
+export interface JobRunOptions<S extends JobSpec = JobSpec> {
   readonly client: DoraClient;
-  readonly spec: LoadSpec;
+  readonly spec: S;
   /** Where a resumed job starts: its last persisted progress (the listing goes on after its checkpoint). */
   readonly from: JobProgress;
   readonly signal: AbortSignal;
@@ -23,20 +24,35 @@ export interface LoadRunOptions {
   readonly retryDelayMs?: number;
 }
 
+/** What a job does to the files under its path. */
+export interface TreeWork {
+  readonly root: string;
+  /** Bytes per second for the whole job, charged per file before it runs; unlimited when absent. */
+  readonly bandwidth?: number | undefined;
+  /** Bytes a file is charged against the bandwidth (default its size). */
+  charge?(file: FileStatus): number;
+  /** Does one file. Resolves 'gone' when it vanished meanwhile (skipped); throws to fail it, retryable errors being retried. */
+  each(file: FileStatus, signal: AbortSignal): Promise<'done' | 'gone'>;
+  /** A second pass over the listing once every file is done (state 'verifying'); its failures count nothing new. */
+  verify?(file: FileStatus, signal: AbortSignal): Promise<unknown>;
+  /** Runs once the files are done and before the job succeeds (a move removing emptied directories). */
+  finish?(signal: AbortSignal): Promise<void>;
+}
+
 /** Entries of one listing page; the runner asks for the next page once fewer than this are waiting. */
 const PAGE = 1000;
 
 /**
- * Runs a load job: lists its path recursively page by page (never holding the whole listing; loading
- * starts with the first page) and has each file cached by its owner(s), `parallel` at a time and
- * within the bandwidth, retrying retryable failures (the next call finds the new owner). Files gone
- * meanwhile are skipped. The checkpoint moves over every file done in listing order, so a job
- * resumed from it lists on from there. Answers the job's final state: stopped when `signal` aborts,
- * failed when the listing fails or more than `failureRatio` of the files did.
+ * Runs a job over every file under `work.root`: lists it recursively page by page (never holding the
+ * whole listing; work starts with the first page) and does each file, `parallel` at a time and
+ * within the bandwidth, retrying retryable failures with backoff (the next call finds a new owner).
+ * Files gone meanwhile are skipped. The checkpoint moves over every file settled in listing order,
+ * so a job resumed from it lists on from there. Answers the job's final state: stopped when
+ * `signal` aborts, failed when the listing fails or more than `failureRatio` of the files did.
  */
-export async function runLoad(options: LoadRunOptions): Promise<JobState> {
-  const { spec, signal } = options;
-  const limiter = spec.bandwidth === undefined ? undefined : new RateLimiter(spec.bandwidth, spec.bandwidth / 10); // 0.1 s of burst
+export async function runOverTree(options: JobRunOptions, work: TreeWork): Promise<JobState> {
+  const { signal } = options;
+  const limiter = work.bandwidth === undefined ? undefined : new RateLimiter(work.bandwidth, work.bandwidth / 10); // 0.1 s of burst
   // A resumed job counts on from its checkpoint: files after it are listed and loaded again.
   let progress: JobProgress = options.from.atCheckpoint === undefined ? options.from : { ...options.from, ...options.from.atCheckpoint, listed: false };
   const update = (change: Partial<JobProgress>, failure?: JobFailure): void => {
@@ -66,12 +82,12 @@ export async function runLoad(options: LoadRunOptions): Promise<JobState> {
     if (checkpoint !== progress.checkpoint) update({ checkpoint, atCheckpoint: at });
   };
 
-  const loadOne = async (file: FileStatus): Promise<void> => {
+  const doOne = async (file: FileStatus): Promise<void> => {
     const entry = { path: file.path, size: file.size };
     pending.push(entry);
     try {
-      if (spec.metadataOnly !== true) await limiter?.take(file.size, signal);
-      const outcome = await withRetries(() => options.client.load(file.path, { replicas: spec.replicas, metadataOnly: spec.metadataOnly, signal }), options, signal);
+      await limiter?.take(work.charge?.(file) ?? file.size, signal);
+      const outcome = await withRetries(() => work.each(file, signal), options, signal);
       if (outcome === 'gone') update({ filesSkipped: progress.filesSkipped + 1 });
       else update({ filesDone: progress.filesDone + 1, bytesDone: progress.bytesDone + file.size });
       settle(entry, outcome === 'gone' ? 'skipped' : 'done');
@@ -84,24 +100,26 @@ export async function runLoad(options: LoadRunOptions): Promise<JobState> {
   };
 
   try {
-    await forEachListed(options, progress.checkpoint, (file) => {
+    await forEachListed(options, work.root, progress.checkpoint, (file) => {
       update({ filesListed: progress.filesListed + 1, bytesListed: progress.bytesListed + file.size });
-      return loadOne(file);
+      return doOne(file);
     });
     update({ listed: true });
-    if (spec.verify === true) {
+    const { verify } = work;
+    if (verify !== undefined) {
       state = 'verifying';
       update({});
-      await forEachListed(options, undefined, (file) =>
-        withRetries(() => options.client.load(file.path, { replicas: spec.replicas, metadataOnly: spec.metadataOnly, signal }), options, signal).then(
+      await forEachListed(options, work.root, undefined, (file) =>
+        withRetries(() => verify(file, signal), options, signal).then(
           () => undefined,
           () => undefined, // a file that fails its check was counted when it first failed
         ),
       );
     }
+    await work.finish?.(signal);
   } catch (error) {
     state = signal.aborted ? 'stopped' : 'failed';
-    const failure = signal.aborted ? undefined : { path: spec.path, code: isDoraError(error) ? error.code : 'INTERNAL', message: describeCause(error) };
+    const failure = signal.aborted ? undefined : { path: work.root, code: isDoraError(error) ? error.code : 'INTERNAL', message: describeCause(error) };
     update({}, failure);
     return state;
   }
@@ -111,9 +129,9 @@ export async function runLoad(options: LoadRunOptions): Promise<JobState> {
   return state;
 }
 
-/** Lists `spec.path` recursively after `startAfter`, running `each` on every file, `parallel` at a time. */
-async function forEachListed(options: LoadRunOptions, startAfter: string | undefined, each: (file: FileStatus) => Promise<void>): Promise<void> {
-  const { client, spec, signal } = options;
+/** Lists `root` recursively after `startAfter`, running `each` on every file, `parallel` at a time. */
+async function forEachListed(options: JobRunOptions, root: string, startAfter: string | undefined, each: (file: FileStatus) => Promise<void>): Promise<void> {
+  const { client, signal } = options;
   const parallel = options.parallel ?? 16;
   const running = new Set<Promise<void>>();
   const run = async (file: FileStatus): Promise<void> => {
@@ -121,30 +139,29 @@ async function forEachListed(options: LoadRunOptions, startAfter: string | undef
     const task = each(file).finally(() => running.delete(task));
     running.add(task);
   };
-  const root = await client.stat(spec.path, { signal });
-  if (root.kind === 'file') {
-    if (startAfter === undefined) await run(root);
+  const top = await client.stat(root, { signal });
+  if (top.kind === 'file') {
+    if (startAfter === undefined) await run(top);
   } else {
     let after = startAfter;
     for (;;) {
-      if (signal.aborted) throw new DoraError('CANCELLED', `The job on "${spec.path}" was stopped`);
-      const page = await client.listPage(spec.path, { recursive: true, startAfter: after, limit: PAGE, signal });
+      if (signal.aborted) throw new DoraError('CANCELLED', `The job on "${root}" was stopped`);
+      const page = await client.listPage(root, { recursive: true, startAfter: after, limit: PAGE, signal });
       for (const entry of page.entries) if (entry.kind === 'file') await run(entry);
       if (page.next === undefined) break;
       after = page.next;
     }
   }
   await Promise.all(running);
-  if (signal.aborted) throw new DoraError('CANCELLED', `The job on "${spec.path}" was stopped`);
+  if (signal.aborted) throw new DoraError('CANCELLED', `The job on "${root}" was stopped`);
 }
 
 /** `call`, again after retryable failures with backoff; 'gone' when the file no longer exists. */
-async function withRetries(call: () => Promise<unknown>, options: LoadRunOptions, signal: AbortSignal): Promise<'done' | 'gone'> {
+export async function withRetries<T>(call: () => Promise<T>, options: Pick<JobRunOptions, 'attempts' | 'retryDelayMs'>, signal: AbortSignal): Promise<T | 'gone'> {
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      await call();
-      return 'done';
+      return await call();
     } catch (error) {
       if (isDoraError(error, 'NOT_FOUND')) return 'gone';
       if (!(isDoraError(error) && error.retryable) || attempt >= attempts || signal.aborted) throw error;

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DoraClient } from '../client/dora-client.js';
 import { startEmbedded, type Embedded } from '../server/embedded.js';
 import { NO_PROGRESS, type JobFailure, type JobProgress, type JobState } from './job-types.js';
-import { runLoad } from './load-runner.js';
+import { runJob } from './run-job.js';
 
 const KiB = 1024;
 
@@ -34,7 +34,7 @@ describe('a load job', () => {
 
   const run = (path: string, extra: { signal?: AbortSignal; from?: JobProgress; bandwidth?: number; verify?: boolean } = {}) => {
     const reports: { state: JobState; progress: JobProgress; failure?: JobFailure | undefined }[] = [];
-    const done = runLoad({
+    const done = runJob({
       client,
       spec: { kind: 'load', path, bandwidth: extra.bandwidth, verify: extra.verify },
       from: extra.from ?? NO_PROGRESS,
