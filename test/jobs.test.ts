@@ -78,6 +78,27 @@ describe('jobs on dora start (REST, SDK and CLI)', () => {
     assert.match((await dora(address, ['job', 'status', 'no-such-job'])).stderr, /No job "no-such-job"/);
   });
 
+  it('dora job copy, move and free run to their end with --wait', async () => {
+    const address = dora0!.coordinatorUrl;
+    const copied = await dora(address, ['job', 'copy', '/train/part-4', '/copies/part-4', '--check-content', '--wait', '--format', 'json']);
+    assert.equal(copied.code, 0, copied.stderr);
+    const copy = JSON.parse(copied.stdout) as JobRecord;
+    assert.deepEqual([copy.state, copy.spec, copy.progress.filesDone], ['succeeded', { kind: 'copy', from: '/train/part-4', to: '/copies/part-4', checkContent: true }, files / 5]);
+    const moved = await dora(address, ['job', 'move', '/copies/part-4', '/moved', '--wait']);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stdout, /succeeded {2}move \/copies\/part-4 to \/moved {2}60\/60 files/);
+    assert.deepEqual(await client.readFile('/moved/sample-0004.bin'), await client.readFile('/train/part-4/sample-0004.bin'));
+    await assert.rejects(client.stat('/copies/part-4'), { code: 'NOT_FOUND' });
+    const clash = await dora(address, ['job', 'copy', '/train/part-4', '/moved', '--wait']);
+    assert.equal(clash.code, 0, 'identical files already there are done');
+    const freed = await dora(address, ['job', 'free', '/moved', '--wait', '--format', 'json']);
+    assert.equal(freed.code, 0, freed.stderr);
+    assert.equal((JSON.parse(freed.stdout) as JobRecord).state, 'succeeded');
+    const refused = await dora(address, ['job', 'copy', '/train', '/train/inside']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /one lies inside the other/);
+  });
+
   it('resumes a running job from its checkpoint when dora starts again', async () => {
     const job = await client.jobs.submit({ kind: 'load', path: '/train/part-3', bandwidth: 100 * KiB }); // ~0.5 MB: ~5 s
     await until(async () => (await client.jobs.status(job.id)).progress.filesDone >= 10, 'the job is under way', 10_000);
