@@ -49,5 +49,23 @@ for (const via of ['http', 'in-process'] as const) {
       const [loaded] = await client.load('/d/meta.bin', { metadataOnly: true });
       assert.deepEqual({ pages: loaded?.pages, fetched: loaded?.pagesFetched }, { pages: 3, fetched: 0 });
     });
+
+    it('loads a batch of files on one worker, each answered on its own', async () => {
+      await writeFile(join(dir, 'data', 'root', 'd', 'batch.bin'), randomBytes(MiB + 1));
+      const [worker] = await client.workers();
+      const fromStore = dora.worker.cacheSummary().bytesFromStore;
+      const answers = await client.loadOn(worker!, ['/d/batch.bin', '/d/missing', '/d', '/d/batch.bin']);
+      assert.deepEqual(
+        answers.map((a) => [a.path, a.loaded?.pages ?? a.error?.code]),
+        [
+          ['/d/batch.bin', 2],
+          ['/d/missing', 'NOT_FOUND'],
+          ['/d', 'IS_A_DIRECTORY'],
+          ['/d/batch.bin', 2],
+        ],
+      );
+      assert.equal(dora.worker.cacheSummary().bytesFromStore - fromStore, MiB + 1, 'the same file twice is fetched once');
+      await assert.rejects(client.loadOn(worker!, Array.from({ length: 1001 }, (_, i) => `/d/${i}`)), { code: 'INVALID_ARGUMENT' });
+    });
   });
 }

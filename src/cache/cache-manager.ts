@@ -96,9 +96,13 @@ export class CacheManager {
     return this.#fetchOnce(file, key, id, fetch);
   }
 
-  /** Waits until every fetched page has been handed to (and accepted or refused by) the page store. */
-  async flush(): Promise<void> {
-    while (this.#storing.size > 0) await Promise.all([...this.#storing]);
+  /**
+   * Waits until the pages fetched so far have been handed to (and accepted or refused by) the page
+   * store; with `untilIdle`, also those fetched meanwhile, until none is left (when reads stopped).
+   */
+  async flush(options: { untilIdle?: boolean } = {}): Promise<void> {
+    do await Promise.all([...this.#storing]);
+    while (options.untilIdle === true && this.#storing.size > 0);
   }
 
   /** Caches a page the caller already has (bytes just written to the store). Returns false if not kept. */

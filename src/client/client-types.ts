@@ -66,6 +66,12 @@ export interface LoadedFile {
   readonly bytesFetched: number;
 }
 
+/** One file of a batch load: what was loaded, or the failure as `DoraError.toJSON` gives it. */
+export type BatchLoaded = { readonly path: string } & (
+  | { readonly loaded: LoadedFile; readonly error?: undefined }
+  | { readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean }; readonly loaded?: undefined }
+);
+
 /** What freeing a path dropped: cached files, their pages and bytes (a page in memory and on disk counts twice). */
 export interface FreedCache {
   readonly files: number;

@@ -6,7 +6,7 @@ import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
-import type { CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, FreedCache, LoadedFile, WorkerInfo } from './client-types.js';
+import type { BatchLoaded, CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, FreedCache, LoadedFile, WorkerInfo } from './client-types.js';
 import { ClusterView } from './cluster-view.js';
 import { normalizeAddress } from './coordinator-address.js';
 import { CoordinatorApi } from './coordinator-api.js';
@@ -234,7 +234,7 @@ export class DoraClient {
   async free(path: string, options: CallOptions & { worker?: WorkerInfo | undefined } = {}): Promise<FreedCache> {
     const canonical = normalizeDoraPath(path);
     const workers = options.worker === undefined ? await this.workers(options) : [options.worker];
-    const settled = await Promise.allSettled(workers.map((w) => this.#router.api(w.address).free(canonical, { signal: options.signal })));
+    const settled = await Promise.allSettled(workers.map((w) => this.#onAddress(w, (api) => api.free(canonical, { signal: options.signal }))));
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     return settled.reduce((total, s) => {
@@ -293,7 +293,12 @@ export class DoraClient {
   async load(path: string, options: CallOptions & { replicas?: number | undefined; metadataOnly?: boolean | undefined } = {}): Promise<LoadedFile[]> {
     const canonical = normalizeDoraPath(path);
     const owners = await this.owners(canonical, options);
-    return Promise.all(owners.map((owner) => this.#router.api(owner.address).load(canonical, { signal: options.signal, metadataOnly: options.metadataOnly })));
+    return Promise.all(owners.map((owner) => this.#onAddress(owner, (api) => api.load(canonical, { signal: options.signal, metadataOnly: options.metadataOnly }))));
+  }
+
+  /** Caches a batch of files on one worker (those of a load job it owns); each is answered on its own. */
+  loadOn(worker: WorkerInfo, paths: readonly string[], options: CallOptions & { metadataOnly?: boolean | undefined } = {}): Promise<BatchLoaded[]> {
+    return this.#onAddress(worker, (api) => api.loadMany(paths.map(normalizeDoraPath), options));
   }
 
   /**
@@ -316,6 +321,16 @@ export class DoraClient {
     this.#closed = true;
     this.#router.close();
     await Promise.all([this.#transport.close(), this.#fallback?.close()]);
+  }
+
+  /** A call to one named worker; one that does not answer makes the view ask the coordinator again. */
+  async #onAddress<T>(worker: WorkerInfo, call: (api: WorkerApi) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.#router.api(worker.address));
+    } catch (error) {
+      if (isUnreachable(error)) this.#view.workerFailed();
+      throw error;
+    }
   }
 
   async #openBytes(

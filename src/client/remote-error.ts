@@ -1,12 +1,5 @@
-import { DoraError, describeCause, isDoraError, type ErrorCode } from '../common/errors.js';
+import { DoraError, ERROR_CODES, describeCause, isDoraError, type ErrorCode } from '../common/errors.js';
 import { abortedError } from '../common/system-errors.js';
-
-/** Every code a server may put in an error body (docs/worker-api.md). */
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'NOT_FOUND', 'ALREADY_EXISTS', 'INVALID_ARGUMENT', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE',
-  'DEADLINE_EXCEEDED', 'FAILED_PRECONDITION', 'OUT_OF_RANGE', 'NOT_A_DIRECTORY', 'IS_A_DIRECTORY',
-  'DIRECTORY_NOT_EMPTY', 'CANCELLED', 'ABORTED', 'UNIMPLEMENTED', 'INTERNAL',
-]);
 
 /** The code an HTTP status means when the body says nothing better (the inverse of the contract's table). */
 const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
@@ -39,19 +32,23 @@ const unreachable = new WeakSet<DoraError>();
  * the server.
  */
 export function errorFromBody(status: number, text: string, attempt: string, server: string): DoraError {
-  const parsed = parseErrorBody(text);
-  if (parsed !== undefined) return new DoraError(parsed.code, parsed.message, parsed.retryable === undefined ? {} : { retryable: parsed.retryable });
+  const parsed = errorFromJson(parseJson(text)?.error);
+  if (parsed !== undefined) return parsed;
   const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
   const detail = text.trim().slice(0, 200);
   return new DoraError(code, `${attempt}: ${server} answered HTTP ${status}${detail === '' ? '' : ` (${detail})`}`);
 }
 
-function parseErrorBody(text: string): { code: ErrorCode; message: string; retryable: boolean | undefined } | undefined {
+/** The DoraError a JSON error (`{code, message, retryable}`, as `DoraError.toJSON` makes it) describes, if it is one. */
+export function errorFromJson(value: unknown): DoraError | undefined {
+  const error = value as { code?: unknown; message?: unknown; retryable?: unknown } | null | undefined;
+  if (typeof error?.code !== 'string' || !ERROR_CODES.has(error.code) || typeof error.message !== 'string') return undefined;
+  return new DoraError(error.code as ErrorCode, error.message, typeof error.retryable === 'boolean' ? { retryable: error.retryable } : {});
+}
+
+function parseJson(text: string): { error?: unknown } | undefined {
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; retryable?: unknown } } | null;
-    const error = body?.error;
-    if (typeof error?.code !== 'string' || !KNOWN_CODES.has(error.code) || typeof error.message !== 'string') return undefined;
-    return { code: error.code as ErrorCode, message: error.message, retryable: typeof error.retryable === 'boolean' ? error.retryable : undefined };
+    return JSON.parse(text) as { error?: unknown } | undefined;
   } catch {
     return undefined;
   }

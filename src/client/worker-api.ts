@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { CacheSummary, FileStatus, FreedCache, LoadedFile } from './client-types.js';
+import type { BatchLoaded, CacheSummary, FileStatus, FreedCache, LoadedFile } from './client-types.js';
 import type { HttpAnswer, HttpTransport, Peer } from './http-transport.js';
 import { requestError } from './remote-error.js';
 import { encodeWriteAttributes, WRITE_ATTRIBUTES_HEADER, type WriteAttributes } from '../http/write-attributes.js';
@@ -160,6 +160,20 @@ export class HttpWorkerApi {
       signal: options.signal,
       attempt: `Cannot load "${path}"`,
     });
+  }
+
+  /** Loads a batch of files; each is answered on its own (see BatchLoaded). */
+  async loadMany(paths: readonly string[], options: Signalled & { metadataOnly?: boolean | undefined }): Promise<BatchLoaded[]> {
+    const answer = await this.#transport.json<{ files: BatchLoaded[] }>(this.#peer, {
+      method: 'POST',
+      path: '/v1/load-batch',
+      query: { metadataOnly: options.metadataOnly === true ? 'true' : undefined },
+      body: JSON.stringify({ paths }),
+      headers: { 'content-type': 'application/json' },
+      signal: options.signal,
+      attempt: `Cannot load a batch of ${paths.length} files`,
+    });
+    return answer.files;
   }
 
   cache(options: Signalled): Promise<CacheSummary> {

@@ -47,6 +47,9 @@ const RETRYABLE_BY_DEFAULT: Readonly<Record<ErrorCode, boolean>> = {
   INTERNAL: false,
 };
 
+/** Every error code. */
+export const ERROR_CODES: ReadonlySet<string> = new Set(Object.keys(RETRYABLE_BY_DEFAULT));
+
 export interface DoraErrorOptions {
   cause?: unknown;
   /** Overrides the code's default (e.g. RESOURCE_EXHAUSTED for throttling is retryable, for a full disk not). */

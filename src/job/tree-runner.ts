@@ -29,6 +29,8 @@ export interface TreeWork {
   readonly root: string;
   /** Bytes per second for the whole job, charged per file before it runs; unlimited when absent. */
   readonly bandwidth?: number | undefined;
+  /** Files in flight at once when the job's options name none (default 16). */
+  readonly parallel?: number | undefined;
   /** Bytes a file is charged against the bandwidth (default its size). */
   charge?(file: FileStatus): number;
   /** Does one file. Resolves 'gone' when it vanished meanwhile (skipped); throws to fail it, retryable errors being retried. */
@@ -100,7 +102,7 @@ export async function runOverTree(options: JobRunOptions, work: TreeWork): Promi
   };
 
   try {
-    await forEachListed(options, work.root, progress.checkpoint, (file) => {
+    await forEachListed(options, work, progress.checkpoint, (file) => {
       update({ filesListed: progress.filesListed + 1, bytesListed: progress.bytesListed + file.size });
       return doOne(file);
     });
@@ -109,7 +111,7 @@ export async function runOverTree(options: JobRunOptions, work: TreeWork): Promi
     if (verify !== undefined) {
       state = 'verifying';
       update({});
-      await forEachListed(options, work.root, undefined, (file) =>
+      await forEachListed(options, work, undefined, (file) =>
         withRetries(() => verify(file, signal), options, signal).then(
           () => undefined,
           () => undefined, // a file that fails its check was counted when it first failed
@@ -129,10 +131,11 @@ export async function runOverTree(options: JobRunOptions, work: TreeWork): Promi
   return state;
 }
 
-/** Lists `root` recursively after `startAfter`, running `each` on every file, `parallel` at a time. */
-async function forEachListed(options: JobRunOptions, root: string, startAfter: string | undefined, each: (file: FileStatus) => Promise<void>): Promise<void> {
+/** Lists `work.root` recursively after `startAfter`, running `each` on every file, `parallel` at a time. */
+async function forEachListed(options: JobRunOptions, work: TreeWork, startAfter: string | undefined, each: (file: FileStatus) => Promise<void>): Promise<void> {
   const { client, signal } = options;
-  const parallel = options.parallel ?? 16;
+  const { root } = work;
+  const parallel = options.parallel ?? work.parallel ?? 16;
   const running = new Set<Promise<void>>();
   const run = async (file: FileStatus): Promise<void> => {
     while (running.size >= parallel) await Promise.race(running);

@@ -29,6 +29,7 @@ export function inProcessWorkerApi(worker: WorkerNode): { readonly address: stri
     invalidate: (path) => service.invalidate(path),
     free: (path) => service.free(path),
     load: (path, options) => service.load(path, withoutUndefined(options)),
+    loadMany: (paths, options) => service.loadMany(paths, withoutUndefined(options)),
     cache: () => Promise.resolve(worker.cacheSummary()),
   };
   return { address: worker.url, api };

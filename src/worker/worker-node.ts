@@ -79,7 +79,7 @@ export async function startWorkerNode(
     cacheSummary,
     async stop() {
       await server.close();
-      await cache.flush(); // pages fetched but not yet on disk would be lost to the next start
+      await cache.flush({ untilIdle: true }); // pages fetched but not yet on disk would be lost to the next start
       await store.close();
     },
   };

@@ -80,6 +80,14 @@ export function addWorkerRoutes(
     .route('POST', '/v1/mkdir', (req) => worker.mkdir(requiredParam(req, 'path'), { signal: req.signal }))
     .route('POST', '/v1/invalidate', async (req) => ({ invalidated: await worker.invalidate(requiredParam(req, 'path')) }))
     .route('POST', '/v1/free', (req) => worker.free(requiredParam(req, 'path')))
-    .route('POST', '/v1/load', (req) => worker.load(requiredParam(req, 'path'), { signal: req.signal, metadataOnly: req.query.get('metadataOnly') === 'true' }));
+    .route('POST', '/v1/load', (req) => worker.load(requiredParam(req, 'path'), { signal: req.signal, metadataOnly: req.query.get('metadataOnly') === 'true' }))
+    .route('POST', '/v1/load-batch', async (req) => {
+      const body = (await readJson(req)) as { paths?: unknown } | null;
+      const paths = body?.paths;
+      if (!Array.isArray(paths) || !paths.every((p): p is string => typeof p === 'string')) {
+        throw new DoraError('INVALID_ARGUMENT', 'Cannot load a batch: the body must be {"paths": ["/a", …]}');
+      }
+      return { files: await worker.loadMany(paths, { signal: req.signal, metadataOnly: req.query.get('metadataOnly') === 'true' }) };
+    });
 }
 

@@ -6,7 +6,7 @@ import type { CacheManager, CachedFile, PageFetcher } from '../cache/cache-manag
 import { isUnder, normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountTable, Resolved } from '../mount/mount-table.js';
 import type { UfsStatus, UfsTagging, UfsTags } from '../ufs/under-file-system.js';
-import type { FreedCache, LoadedFile } from '../client/client-types.js';
+import type { BatchLoaded, FreedCache, LoadedFile } from '../client/client-types.js';
 import { toFileStatus, type FileStatus } from './file-status.js';
 import { listDirectory, type ListPage } from './list-directory.js';
 import type { MetadataCache } from './metadata-cache.js';
@@ -14,6 +14,10 @@ import { WriteHandler, type WriteOptions } from './write-handler.js';
 
 /** Pages of one file a load fetches at once. */
 const LOAD_PARALLEL = 4;
+/** Files of a batch loaded at once. */
+const BATCH_PARALLEL = 8;
+/** Most files in one batch load. */
+export const MAX_LOAD_BATCH = 1000;
 
 export interface WorkerServiceOptions {
   readonly mounts: MountTable;
@@ -129,6 +133,27 @@ export class WorkerService {
     return { path: doraPath, version: status.version, size: status.size, pages, pagesFetched, bytesFetched };
   }
 
+  /**
+   * Loads a batch of files (a load job's files owned here), `BATCH_PARALLEL` at a time, each
+   * answered on its own: what it loaded, or why it could not.
+   */
+  async loadMany(paths: readonly string[], options: CallOptions & { metadataOnly?: boolean } = {}): Promise<BatchLoaded[]> {
+    if (paths.length > MAX_LOAD_BATCH) throw new DoraError('INVALID_ARGUMENT', `Cannot load ${paths.length} files in one batch: at most ${MAX_LOAD_BATCH}`);
+    const answers: BatchLoaded[] = new Array<BatchLoaded>(paths.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < paths.length; i = next++) {
+        const path = paths[i]!;
+        answers[i] = await this.load(path, options).then(
+          (loaded) => ({ path, loaded }),
+          (error: unknown) => ({ path, error: (isDoraError(error) ? error : new DoraError('INTERNAL', `Cannot load "${path}": ${String(error)}`)).toJSON() }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_PARALLEL, paths.length) }, worker));
+    return answers;
+  }
+
   async write(path: string, body: AsyncIterable<Uint8Array>, options: CallOptions & WriteOptions = {}): Promise<FileStatus> {
     const doraPath = normalizeDoraPath(path);
     const resolved = await this.#o.mounts.resolve(doraPath);
@@ -170,6 +195,7 @@ export class WorkerService {
    */
   async free(path: string): Promise<FreedCache> {
     const { resolved, doraPath } = await this.#resolve(path);
+    await Promise.all([this.#writes.cached(), this.#o.cache.flush()]); // pages on their way into the cache go too
     const file = resolved.ufs.uri + resolved.path;
     const below = await Promise.all(
       this.#o.mounts

@@ -31,6 +31,8 @@ export class WriteHandler {
   readonly #cache: CacheManager;
   readonly #metadata: MetadataCache;
   readonly #spoolDir: string;
+  /** Spools being loaded into the cache. */
+  readonly #caching = new Set<Promise<void>>();
 
   constructor(options: { cache: CacheManager; metadata: MetadataCache; spoolDir: string }) {
     this.#cache = options.cache;
@@ -55,13 +57,19 @@ export class WriteHandler {
       this.#metadata.setStatus(doraPath, { status });
       await this.#cache.invalidate(fileId, status.version);
       if (spool !== undefined && (await spool.finish())) {
-        void this.#cacheSpool(spool.path, { fileId, version: status.version, size: status.size }); // in the background
+        const caching = this.#cacheSpool(spool.path, { fileId, version: status.version, size: status.size }).finally(() => this.#caching.delete(caching));
+        this.#caching.add(caching); // in the background
       }
       return status;
     } catch (error) {
       if (spool !== undefined) await spool.discard();
       throw error;
     }
+  }
+
+  /** Waits until the pages of the writes finished so far are in the cache (so a free after them drops them too). */
+  async cached(): Promise<void> {
+    await Promise.all([...this.#caching]);
   }
 
   async delete(resolved: Resolved, doraPath: string, options: { recursive?: boolean | undefined; signal?: AbortSignal | undefined }): Promise<void> {
