@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -97,6 +97,14 @@ describe('jobs on dora start (REST, SDK and CLI)', () => {
     const refused = await dora(address, ['job', 'copy', '/train', '/train/inside']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /one lies inside the other/);
+  });
+
+  it('keeps the newest 200 ended jobs, in memory and in the data directory', async () => {
+    for (let i = 0; i < 210; i++) await ended((await client.jobs.submit({ kind: 'free', path: `/nothing-${i}` })).id);
+    let jobs = await client.jobs.list();
+    await until(async () => (jobs = await client.jobs.list()).length === 200, 'the oldest ended jobs are forgotten once the last one is saved');
+    assert.deepEqual(jobs.at(-1)?.spec, { kind: 'free', path: '/nothing-209' });
+    await until(async () => (await readdir(join(dataDir(), 'jobs'))).length === 200, 'and deleted from the data directory');
   });
 
   it('resumes a running job from its checkpoint when dora starts again', async () => {

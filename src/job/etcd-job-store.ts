@@ -16,6 +16,10 @@ export class EtcdJobStore implements JobStore {
     await this.#client.put(`${this.#prefix}${job.id}`, JSON.stringify(job));
   }
 
+  async delete(id: string): Promise<void> {
+    await this.#client.delete(`${this.#prefix}${id}`);
+  }
+
   async all(): Promise<JobRecord[]> {
     const { entries } = await this.#client.list(this.#prefix);
     return entries.map((entry) => JSON.parse(entry.value) as JobRecord);

@@ -9,6 +9,8 @@ import { runJob } from './run-job.js';
 /** How often a running job's progress is saved (its checkpoint with it). */
 const SAVE_EVERY_MS = 500;
 const KEPT_FAILURES = 100;
+/** Ended jobs kept (with their progress and failures); older ones are forgotten, so the store stays bounded. */
+const KEPT_ENDED = 200;
 
 /**
  * The coordinator's jobs: submitted, run, saved as they progress, stopped; jobs left running by a
@@ -33,6 +35,7 @@ export class JobManager {
       this.#jobs.set(job.id, job);
       if (isActive(job.state)) this.#run(job);
     }
+    await this.#forgetOldest();
   }
 
   /** Starts a job from its spec as submitted (checked here: INVALID_ARGUMENT), or answers the same one running. */
@@ -75,6 +78,15 @@ export class JobManager {
     await Promise.all(running.map((r) => r.done));
   }
 
+  /** Forgets the ended jobs beyond the newest KEPT_ENDED. */
+  async #forgetOldest(): Promise<void> {
+    const ended = this.list().filter((job) => !isActive(job.state));
+    for (const job of ended.slice(0, Math.max(0, ended.length - KEPT_ENDED))) {
+      this.#jobs.delete(job.id);
+      await this.#store.delete(job.id).catch(() => undefined); // forgotten here; the next start tries again
+    }
+  }
+
   #run(job: JobRecord): void {
     const stop = new AbortController();
     let dirty = false;
@@ -103,6 +115,7 @@ export class JobManager {
       clearInterval(timer);
       this.#running.delete(job.id);
       await save();
+      await this.#forgetOldest();
     });
     this.#running.set(job.id, { stop, done: finished });
     void save();

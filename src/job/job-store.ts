@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../cache/write-file-atomically.js';
 import type { JobRecord } from './job-types.js';
@@ -6,6 +6,8 @@ import type { JobRecord } from './job-types.js';
 /** Where jobs are kept across coordinator restarts. */
 export interface JobStore {
   save(job: JobRecord): Promise<void>;
+  /** Forgets a job; a no-op for one not kept. */
+  delete(id: string): Promise<void>;
   /** Every job saved, in no particular order. */
   all(): Promise<JobRecord[]>;
 }
@@ -21,6 +23,10 @@ export class FileJobStore implements JobStore {
   async save(job: JobRecord): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
     await writeFileAtomically(join(this.#dir, `${job.id}.json`), [Buffer.from(JSON.stringify(job))]);
+  }
+
+  async delete(id: string): Promise<void> {
+    await rm(join(this.#dir, `${id}.json`), { force: true });
   }
 
   async all(): Promise<JobRecord[]> {

@@ -43,6 +43,16 @@ export function runJobStoreConformance(name: string, fixture: JobStoreFixture): 
       assert.deepEqual(all, [job('a', { state: 'succeeded', endedAt: 3000 }), job('b')]);
     });
 
+    it('deletes a job (again, or one never saved: nothing happens)', async () => {
+      const store = await fixture.create();
+      await store.save(job('gone'));
+      await store.save(job('stays'));
+      await store.delete('gone');
+      await store.delete('gone');
+      await store.delete('never-saved');
+      assert.deepEqual((await (await fixture.reopen(store)).all()).map((j) => j.id), ['stays']);
+    });
+
     it('another store over the same storage finds them (a restarted or another coordinator)', async () => {
       const store = await fixture.create();
       await store.save(job('kept'));
