@@ -215,6 +215,16 @@ export const CONFIG_KEYS = {
     description: 'Let users other than the one who mounted use a FUSE mount; the kernel then enforces the modes it shows (EACCES).',
   },
 
+  'job.maxFailedPercent': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 100,
+    unit: '%',
+    description: 'A job fails when more than this share of its files failed (after their retries); below it, it succeeds and lists them.',
+  },
+  'job.triesPerFile': { type: 'int', default: 5, min: 1, max: 100, description: 'Tries a job gives one file on retryable failures (a worker that died, throttling), with backoff.' },
+
   'log.level': {
     type: 'enum',
     values: ['trace', 'debug', 'info', 'warn', 'error'],

@@ -1,4 +1,5 @@
 import type { DoraClient } from '../client/dora-client.js';
+import type { DoraConfig } from '../conf/config-keys.js';
 import { JobManager } from '../job/job-manager.js';
 import type { JobStore } from '../job/job-store.js';
 
@@ -15,12 +16,14 @@ export class LeaderJobs {
   readonly #store: JobStore;
   readonly #client: () => DoraClient;
   readonly #isLeader: () => boolean;
+  readonly #config: DoraConfig;
   #manager: JobManager | undefined;
   #tail: Promise<void> = Promise.resolve();
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
 
-  constructor(options: { store: JobStore; client: () => DoraClient; isLeader: () => boolean }) {
+  constructor(options: { store: JobStore; client: () => DoraClient; isLeader: () => boolean; config: DoraConfig }) {
+    this.#config = options.config;
     this.#store = options.store;
     this.#client = options.client;
     this.#isLeader = options.isLeader;
@@ -52,7 +55,7 @@ export class LeaderJobs {
       await manager?.close();
       return;
     }
-    const manager = new JobManager({ store: this.#store, client: this.#client });
+    const manager = new JobManager({ store: this.#store, client: this.#client, config: this.#config });
     try {
       await manager.start();
       this.#manager = manager;

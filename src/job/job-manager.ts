@@ -5,6 +5,8 @@ import { checkJobSpec } from './job-spec.js';
 import type { JobStore } from './job-store.js';
 import { isActive, NO_PROGRESS, type JobRecord } from './job-types.js';
 import { runJob } from './run-job.js';
+import type { JobRunOptions } from './tree-runner.js';
+import type { DoraConfig } from '../conf/config-keys.js';
 
 /** How often a running job's progress is saved (its checkpoint with it). */
 const SAVE_EVERY_MS = 500;
@@ -20,13 +22,15 @@ const KEPT_ENDED = 200;
 export class JobManager {
   readonly #store: JobStore;
   readonly #client: () => DoraClient;
+  readonly #tuning: Pick<JobRunOptions, 'attempts' | 'failureRatio'>;
   readonly #jobs = new Map<string, JobRecord>();
   readonly #running = new Map<string, { readonly stop: AbortController; readonly done: Promise<void> }>();
   #closed = false;
 
-  constructor(options: { store: JobStore; client: () => DoraClient }) {
+  constructor(options: { store: JobStore; client: () => DoraClient; config: DoraConfig }) {
     this.#store = options.store;
     this.#client = options.client;
+    this.#tuning = { attempts: options.config.job.triesPerFile, failureRatio: options.config.job.maxFailedPercent / 100 };
   }
 
   /** Loads saved jobs and resumes those that were running. */
@@ -96,6 +100,7 @@ export class JobManager {
     };
     const timer = setInterval(() => void (dirty && save()), SAVE_EVERY_MS);
     const done = runJob({
+      ...this.#tuning,
       client: this.#client(),
       spec: job.spec,
       from: job.progress,

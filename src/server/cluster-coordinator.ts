@@ -41,6 +41,7 @@ export async function startClusterCoordinator(config: DoraConfig, options: { res
     store: cluster.etcd === undefined ? new FileJobStore(join(resolve(config.dataDir), 'jobs')) : new EtcdJobStore(cluster.etcd, { prefix: config.etcd.prefix }),
     client: () => (jobClient.of ??= new DoraClient({ address: self.url })),
     isLeader: () => leadership.isLeader,
+    config,
   });
   const node = await startCoordinatorNode(config, { mounts, workers: cluster.membership, leadership, jobs: () => jobs.manager });
   self.url = node.url;

@@ -64,7 +64,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   // Jobs run from the coordinator through a client of this one worker, kept in the data directory.
   const coordinatorUrl = { of: '' };
   const jobClient: { of?: DoraClient } = {};
-  const jobs = new JobManager({ store: new FileJobStore(join(dataDir, 'jobs')), client: () => (jobClient.of ??= new DoraClient({ address: coordinatorUrl.of, inProcess: inProcessWorkerApi(node) })) });
+  const jobs = new JobManager({ config, store: new FileJobStore(join(dataDir, 'jobs')), client: () => (jobClient.of ??= new DoraClient({ address: coordinatorUrl.of, inProcess: inProcessWorkerApi(node) })) });
   const coordinator = await startCoordinatorNode(config, {
     mounts,
     jobs: () => jobs,
