@@ -43,6 +43,8 @@ export interface TreeWork {
 
 /** Entries of one listing page; the runner asks for the next page once fewer than this are waiting. */
 const PAGE = 1000;
+/** Settled files held behind an unsettled one (for the checkpoint), per file in flight, before the listing waits. */
+const BACKLOG_PER_FILE = 16;
 
 /**
  * Runs a job over every file under `work.root`: lists it recursively page by page (never holding the
@@ -102,7 +104,9 @@ export async function runOverTree(options: JobRunOptions, work: TreeWork): Promi
   };
 
   try {
-    await forEachListed(options, work, progress.checkpoint, (file) => {
+    // Files done behind one still running are held for the checkpoint: past a bound, wait for it.
+    const backlogged = (): boolean => pending.length >= BACKLOG_PER_FILE * (options.parallel ?? work.parallel ?? 16);
+    await forEachListed(options, work, progress.checkpoint, backlogged, (file) => {
       update({ filesListed: progress.filesListed + 1, bytesListed: progress.bytesListed + file.size });
       return doOne(file);
     });
@@ -111,7 +115,7 @@ export async function runOverTree(options: JobRunOptions, work: TreeWork): Promi
     if (verify !== undefined) {
       state = 'verifying';
       update({});
-      await forEachListed(options, work, undefined, (file) =>
+      await forEachListed(options, work, undefined, () => false, (file) =>
         withRetries(() => verify(file, signal), options, signal).then(
           () => undefined,
           () => undefined, // a file that fails its check was counted when it first failed
@@ -131,14 +135,20 @@ export async function runOverTree(options: JobRunOptions, work: TreeWork): Promi
   return state;
 }
 
-/** Lists `work.root` recursively after `startAfter`, running `each` on every file, `parallel` at a time. */
-async function forEachListed(options: JobRunOptions, work: TreeWork, startAfter: string | undefined, each: (file: FileStatus) => Promise<void>): Promise<void> {
+/** Lists `work.root` recursively after `startAfter`, running `each` on every file, `parallel` at a time (and none more while `backlogged`). */
+async function forEachListed(
+  options: JobRunOptions,
+  work: TreeWork,
+  startAfter: string | undefined,
+  backlogged: () => boolean,
+  each: (file: FileStatus) => Promise<void>,
+): Promise<void> {
   const { client, signal } = options;
   const { root } = work;
   const parallel = options.parallel ?? work.parallel ?? 16;
   const running = new Set<Promise<void>>();
   const run = async (file: FileStatus): Promise<void> => {
-    while (running.size >= parallel) await Promise.race(running);
+    while (running.size >= parallel || (running.size > 0 && backlogged())) await Promise.race(running);
     const task = each(file).finally(() => running.delete(task));
     running.add(task);
   };
