@@ -70,10 +70,10 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs a command to completion, keeping its output (the last 64 KiB of each stream). */
-export function runCommand(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+/** Runs a command to completion, keeping its output (the last 64 KiB of each stream). `signal` kills it (SIGTERM) and rejects. */
+export function runCommand(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, ...(options.signal === undefined ? {} : { signal: options.signal }) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString('utf8')).slice(-65536)));
