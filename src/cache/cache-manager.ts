@@ -105,6 +105,16 @@ export class CacheManager {
     while (options.untilIdle === true && this.#storing.size > 0);
   }
 
+  /**
+   * Caches a page the caller fetched from the store itself (a load reading many pages in one
+   * request), counted as a miss and a fetch like a page this cache fetched. Returns false if not kept.
+   */
+  async fetched(file: CachedFile, index: number, data: Buffer, durationMs: number): Promise<boolean> {
+    this.#options.observe?.({ kind: 'miss', bytes: data.length });
+    this.#options.observe?.({ kind: 'fetch', bytes: data.length, durationMs });
+    return this.store(file, index, data);
+  }
+
   /** Caches a page the caller already has (bytes just written to the store). Returns false if not kept. */
   async store(file: CachedFile, index: number, data: Buffer): Promise<boolean> {
     return this.#options.store.put({ fileId: file.fileId, version: file.version, index }, data).catch(() => false);

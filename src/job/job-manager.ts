@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { DoraClient } from '../client/dora-client.js';
 import { DoraError } from '../common/errors.js';
 import { checkJobSpec } from './job-spec.js';
@@ -93,6 +94,7 @@ export class JobManager {
 
   #run(job: JobRecord): void {
     const stop = new AbortController();
+    setMaxListeners(0, stop.signal); // every request in flight listens to it, hundreds for a load
     let dirty = false;
     const save = (): Promise<void> => {
       dirty = false;

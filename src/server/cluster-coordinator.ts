@@ -39,7 +39,16 @@ export async function startClusterCoordinator(config: DoraConfig, options: { res
   const jobClient: { of?: DoraClient } = {};
   const jobs = new LeaderJobs({
     store: cluster.etcd === undefined ? new FileJobStore(join(resolve(config.dataDir), 'jobs')) : new EtcdJobStore(cluster.etcd, { prefix: config.etcd.prefix }),
-    client: () => (jobClient.of ??= new DoraClient({ address: self.url })),
+    // The membership and mount table this coordinator watches, not a cached view of its own API: a worker that
+    // just joined owns its files at once, and files are placed on the ring the workers use.
+    client: () =>
+      (jobClient.of ??= new DoraClient({
+        address: self.url,
+        source: { workers: () => cluster.membership.members(), mounts: () => mounts.list() },
+        virtualNodes: config.cluster.virtualNodes,
+        connectTimeoutMs: config.client.connectTimeout,
+        idleTimeoutMs: config.client.idleTimeout,
+      })),
     isLeader: () => leadership.isLeader,
     config,
   });

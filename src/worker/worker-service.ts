@@ -12,8 +12,10 @@ import { listDirectory, type ListPage } from './list-directory.js';
 import type { MetadataCache } from './metadata-cache.js';
 import { WriteHandler, type WriteOptions } from './write-handler.js';
 
-/** Pages of one file a load fetches at once. */
+/** Store requests one file's load has in flight at once. */
 const LOAD_PARALLEL = 4;
+/** Most pages a load fetches in one store request. */
+const LOAD_RUN_PAGES = 16;
 /** Files of a batch loaded at once. */
 const BATCH_PARALLEL = 8;
 /** Most files in one batch load. */
@@ -48,6 +50,8 @@ export interface StatOptions extends CallOptions {
 export class WorkerService {
   readonly #o: WorkerServiceOptions;
   readonly #writes: WriteHandler;
+  /** Loads in flight, by file version: a second load of one joins the first. */
+  readonly #loading = new Map<string, Promise<LoadedFile>>();
 
   constructor(options: WorkerServiceOptions) {
     this.#o = options;
@@ -107,30 +111,77 @@ export class WorkerService {
 
   /**
    * Caches every page of a file at its current version: pages held already are kept, the others
-   * fetched from the store, `LOAD_PARALLEL` at a time (single-flight with any read of the same
-   * page). `metadataOnly` caches just the status.
+   * fetched from the store in runs of up to LOAD_RUN_PAGES pages per request (one request, not one
+   * per page: stores charge per request and some read a whole object for each range), LOAD_PARALLEL
+   * runs at a time. `metadataOnly` caches just the status.
    */
   async load(path: string, options: CallOptions & { metadataOnly?: boolean } = {}): Promise<LoadedFile> {
     const { resolved, status, doraPath } = await this.#status(path, options);
     if (status.kind === 'directory') throw new DoraError('IS_A_DIRECTORY', `Cannot load "${doraPath}": it is a directory`);
     const file = this.#cachedFile(resolved, status);
-    const fetch = this.#fetcher(resolved, status, doraPath);
+    const key = `${file.version}\u0000${file.fileId}\u0000${options.metadataOnly === true}`;
+    const running = this.#loading.get(key); // the same version loading already: fetched once
+    if (running !== undefined) return running;
+    const loading = this.#loadPages(resolved, status, doraPath, options).finally(() => this.#loading.delete(key));
+    this.#loading.set(key, loading);
+    return loading;
+  }
+
+  async #loadPages(resolved: Resolved, status: UfsStatus, doraPath: string, options: CallOptions & { metadataOnly?: boolean }): Promise<LoadedFile> {
+    const file = this.#cachedFile(resolved, status);
     const pages = this.#o.cache.pageCount(status.size);
-    const pageSize = this.#o.cache.pageSize;
-    let next = 0;
-    let pagesFetched = 0;
-    let bytesFetched = 0;
-    const fetchPages = async (): Promise<void> => {
-      for (let index = next++; index < pages; index = next++) {
-        if (options.signal?.aborted === true) throw new DoraError('CANCELLED', `Cannot load "${doraPath}": cancelled`);
+    const runs: Array<{ first: number; count: number }> = [];
+    if (options.metadataOnly !== true) {
+      for (let index = 0; index < pages; index++) {
         if (this.#o.cache.has(file, index)) continue;
-        await this.#o.cache.page(file, index, fetch);
-        pagesFetched++;
-        bytesFetched += Math.min(pageSize, status.size - index * pageSize);
+        const last = runs.at(-1);
+        if (last !== undefined && last.first + last.count === index && last.count < LOAD_RUN_PAGES) last.count += 1;
+        else runs.push({ first: index, count: 1 });
       }
+    }
+    let next = 0;
+    let bytesFetched = 0;
+    const fetchRuns = async (): Promise<void> => {
+      for (let run = runs[next++]; run !== undefined; run = runs[next++]) bytesFetched += await this.#loadRun(resolved, status, doraPath, run, options.signal);
     };
-    if (options.metadataOnly !== true) await Promise.all(Array.from({ length: Math.min(LOAD_PARALLEL, pages) }, fetchPages));
+    await Promise.all(Array.from({ length: Math.min(LOAD_PARALLEL, runs.length) }, fetchRuns));
+    const pagesFetched = runs.reduce((n, r) => n + r.count, 0);
     return { path: doraPath, version: status.version, size: status.size, pages, pagesFetched, bytesFetched };
+  }
+
+  /** Fetches pages [first, first + count) of exactly this version in one store request, caching each as it completes. Returns the bytes fetched. */
+  async #loadRun(resolved: Resolved, status: UfsStatus, doraPath: string, run: { first: number; count: number }, signal: AbortSignal | undefined): Promise<number> {
+    const file = this.#cachedFile(resolved, status);
+    const pageSize = this.#o.cache.pageSize;
+    const offset = run.first * pageSize;
+    const length = Math.min(run.count * pageSize, status.size - offset);
+    const started = performance.now();
+    let index = run.first;
+    let page = Buffer.allocUnsafe(Math.min(pageSize, status.size - index * pageSize));
+    let filled = 0;
+    try {
+      const { stream } = await resolved.ufs.read(resolved.path, { offset, length, expectVersion: status.version, signal });
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        for (let at = 0; at < chunk.length; ) {
+          const taken = chunk.copy(page, filled, at);
+          at += taken;
+          filled += taken;
+          if (filled < page.length) continue;
+          await this.#o.cache.fetched(file, index, page, performance.now() - started);
+          index += 1;
+          filled = 0;
+          if (index < run.first + run.count) page = Buffer.allocUnsafe(Math.min(pageSize, status.size - index * pageSize));
+        }
+      }
+    } catch (error) {
+      if (!isDoraError(error, 'FAILED_PRECONDITION') && !isDoraError(error, 'NOT_FOUND')) throw error;
+      this.#o.metadata.forgetFile(doraPath);
+      throw new DoraError('ABORTED', `Cannot load "${doraPath}" at offset ${offset}: the file changed in the store while it was read`, { cause: error, retryable: true });
+    }
+    if (index !== run.first + run.count) {
+      throw new DoraError('UNAVAILABLE', `Cannot load "${doraPath}": the store sent ${(index - run.first) * pageSize + filled} of ${length} bytes from offset ${offset}`, { retryable: true });
+    }
+    return length;
   }
 
   /**
