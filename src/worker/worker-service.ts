@@ -19,7 +19,7 @@ const LOAD_RUN_PAGES = 16;
 /** Files of a batch loaded at once. */
 const BATCH_PARALLEL = 8;
 /** Most files in one batch load. */
-export const MAX_LOAD_BATCH = 1000;
+const MAX_LOAD_BATCH = 1000;
 
 export interface WorkerServiceOptions {
   readonly mounts: MountTable;
@@ -174,9 +174,7 @@ export class WorkerService {
         }
       }
     } catch (error) {
-      if (!isDoraError(error, 'FAILED_PRECONDITION') && !isDoraError(error, 'NOT_FOUND')) throw error;
-      this.#o.metadata.forgetFile(doraPath);
-      throw new DoraError('ABORTED', `Cannot load "${doraPath}" at offset ${offset}: the file changed in the store while it was read`, { cause: error, retryable: true });
+      throw this.#changedWhileRead(error, `Cannot load "${doraPath}" at offset ${offset}`, doraPath);
     }
     if (index !== run.first + run.count) {
       throw new DoraError('UNAVAILABLE', `Cannot load "${doraPath}": the store sent ${(index - run.first) * pageSize + filled} of ${length} bytes from offset ${offset}`, { retryable: true });
@@ -327,10 +325,19 @@ export class WorkerService {
         const { stream } = await resolved.ufs.read(resolved.path, { offset, length, expectVersion: status.version });
         return await readAll(stream);
       } catch (error) {
-        if (!isDoraError(error, 'FAILED_PRECONDITION') && !isDoraError(error, 'NOT_FOUND')) throw error;
-        this.#o.metadata.forgetFile(doraPath);
-        throw new DoraError('ABORTED', `Cannot read "${doraPath}" at offset ${offset}: the file changed in the store while it was read`, { cause: error, retryable: true });
+        throw this.#changedWhileRead(error, `Cannot read "${doraPath}" at offset ${offset}`, doraPath);
       }
     };
+  }
+
+  /**
+   * What a failed read of a pinned version throws: the store saying the version is gone (changed or
+   * deleted) becomes ABORTED, retryable, and the file's status is forgotten so the next try sees the
+   * new one; any other failure as it is.
+   */
+  #changedWhileRead(error: unknown, attempt: string, doraPath: string): unknown {
+    if (!isDoraError(error, 'FAILED_PRECONDITION') && !isDoraError(error, 'NOT_FOUND')) return error;
+    this.#o.metadata.forgetFile(doraPath);
+    return new DoraError('ABORTED', `${attempt}: the file changed in the store while it was read`, { cause: error, retryable: true });
   }
 }
