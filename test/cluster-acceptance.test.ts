@@ -56,7 +56,7 @@ describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage 
     for (const worker of live()) {
       const owned = files.filter((_, i) => owners[i] === worker.id);
       const [was, now] = [before.get(worker.id)!, after.get(worker.id)!];
-      assert.equal(now.bytesFromStore - was.bytesFromStore, bytesOf(owned), `worker ${worker.id} fetched its ${owned.length} files and no others`);
+      assert.equal(now.bytesFetched - was.bytesFetched, bytesOf(owned), `worker ${worker.id} fetched its ${owned.length} files and no others`);
       assert.ok(now.pages - was.pages >= pagesOf(owned), `worker ${worker.id} cached the pages of its files`);
       // Its pages reach its disk tier: a restart (third test) finds them there.
       await until(async () => diskPages(await worker.cache()) >= pagesOf(owned), `worker ${worker.id} has its ${pagesOf(owned)} pages on disk`, 10_000);
@@ -196,7 +196,7 @@ describe('issue 5 acceptance: three workers, a SIGKILL mid-read, an etcd outage 
     const before = await added.cache();
     for (const f of mine) assert.equal(await sdkDigest(sdk, f.path), f.sha, f.path);
     const cached = await added.cache();
-    assert.equal(cached.bytesFromStore - before.bytesFromStore, bytesOf(mine), `the new worker fetched its ${mine.length} files`);
+    assert.equal(cached.bytesFetched - before.bytesFetched, bytesOf(mine), `the new worker fetched its ${mine.length} files`);
     // Again through the S3 API of a worker that was there before: routed to the new owner, served from its cache.
     for (const f of mine) {
       const res = await fetch(`${old[0]!.s3Url}${f.path}`);

@@ -36,7 +36,7 @@ describe('a cluster losing a worker', () => {
     assert.equal(res.status, 200);
     const viaS3 = pausedRead(res.body ?? assert.fail('no body'));
     await viaS3.readAtLeast(8 * MiB);
-    assert.ok((await victim.cache()).bytesFromStore >= 8 * MiB, 'the owner serves the reads');
+    assert.ok((await victim.cache()).bytesFetched >= 8 * MiB, 'the owner serves the reads');
     const gatewayNow = await gateway.cache();
     assert.deepEqual([gatewayNow.bytesFromStore, gatewayNow.bytesFromCache], [gatewayBefore.bytesFromStore, gatewayBefore.bytesFromCache], 'the S3 gateway relays, it does not serve');
 

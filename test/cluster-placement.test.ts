@@ -56,7 +56,7 @@ describe('a cluster of three workers places each file on one owner', () => {
     for (const worker of live()) {
       const owned = files.filter((f) => f.owner === worker.id).reduce((sum, f) => sum + f.data.length, 0);
       const [was, now] = [cold.get(worker.id)!, warm.get(worker.id)!];
-      assert.equal(now.bytesFromStore - was.bytesFromStore, owned, `worker ${worker.id} fetched exactly its own files`);
+      assert.equal(now.bytesFetched - was.bytesFetched, owned, `worker ${worker.id} fetched exactly its own files`);
       assert.ok(now.pages > was.pages, `worker ${worker.id} cached pages`);
     }
 

@@ -192,7 +192,7 @@ describe('dora fuse mount over a cache smaller than the file', () => {
     }
     const cache = dora!.worker.cacheSummary();
     for (const tier of cache.tiers) assert.ok(tier.bytes <= tier.capacityBytes, `${tier.name} holds ${tier.bytes} of ${tier.capacityBytes} bytes`);
-    assert.ok(cache.bytesFromStore >= 2 * SIZE - 24 * MiB, `the file did not fit, so the second read went to the store too: ${JSON.stringify(cache)}`);
+    assert.ok(cache.bytesFetched >= 2 * SIZE - 24 * MiB, `the file did not fit, so the second read went to the store too: ${JSON.stringify(cache)}`);
     await daemon.process.stop();
   });
 });

@@ -34,7 +34,7 @@ for (const via of ['http', 'in-process'] as const) {
       const before = dora.worker.cacheSummary();
       const [first] = await client.load('/d/f.bin');
       assert.deepEqual({ pages: first?.pages, fetched: first?.pagesFetched, bytes: first?.bytesFetched, size: first?.size }, { pages: 6, fetched: 6, bytes: 5 * MiB + 17, size: 5 * MiB + 17 });
-      assert.equal(dora.worker.cacheSummary().bytesFromStore - before.bytesFromStore, 5 * MiB + 17);
+      assert.equal(dora.worker.cacheSummary().bytesFetched - before.bytesFetched, 5 * MiB + 17);
       const [again] = await client.load('/d/f.bin');
       assert.equal(again?.pagesFetched, 0);
       const missesBefore = dora.worker.cacheSummary().misses;
@@ -53,7 +53,7 @@ for (const via of ['http', 'in-process'] as const) {
     it('loads a batch of files on one worker, each answered on its own', async () => {
       await writeFile(join(dir, 'data', 'root', 'd', 'batch.bin'), randomBytes(MiB + 1));
       const [worker] = await client.workers();
-      const fromStore = dora.worker.cacheSummary().bytesFromStore;
+      const fromStore = dora.worker.cacheSummary().bytesFetched;
       const answers = await client.loadOn(worker!, ['/d/batch.bin', '/d/missing', '/d', '/d/batch.bin']);
       assert.deepEqual(
         answers.map((a) => [a.path, a.loaded?.pages ?? a.error?.code]),
@@ -64,7 +64,7 @@ for (const via of ['http', 'in-process'] as const) {
           ['/d/batch.bin', 2],
         ],
       );
-      assert.equal(dora.worker.cacheSummary().bytesFromStore - fromStore, MiB + 1, 'the same file twice is fetched once');
+      assert.equal(dora.worker.cacheSummary().bytesFetched - fromStore, MiB + 1, 'the same file twice is fetched once');
       await assert.rejects(client.loadOn(worker!, Array.from({ length: 1001 }, (_, i) => `/d/${i}`)), { code: 'INVALID_ARGUMENT' });
     });
   });

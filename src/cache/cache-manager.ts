@@ -7,16 +7,26 @@ export interface CachedFile {
   readonly fileId: string;
   readonly version: string;
   readonly size: number;
+  /** The dora mount it lies in, for metrics labels. */
+  readonly mount?: string;
 }
 
 /** Reads bytes of exactly this file version from the store (fails FAILED_PRECONDITION otherwise). */
 export type PageFetcher = (range: { offset: number; length: number }) => Promise<Buffer>;
 
+/** Where a page a reader asked for came from: the cache, a fetch of its own, or a fetch already under way. */
+export type PageSource = 'hit' | 'miss' | 'joined';
+
+/** Why pages were fetched from the store. */
+export type FetchReason = 'read' | 'readahead' | 'load';
+
 export type CacheEvent =
-  | { readonly kind: 'hit'; readonly bytes: number }
-  | { readonly kind: 'miss'; readonly bytes: number }
-  | { readonly kind: 'fetch'; readonly bytes: number; readonly durationMs: number }
-  | { readonly kind: 'readahead'; readonly pages: number };
+  /** A reader asked for a page. */
+  | { readonly kind: 'page'; readonly file: CachedFile; readonly result: PageSource }
+  /** Bytes handed to a reader (a page slice), and whether the cache had them. */
+  | { readonly kind: 'served'; readonly file: CachedFile; readonly bytes: number; readonly fromCache: boolean }
+  /** Bytes fetched from the store into the cache. */
+  | { readonly kind: 'fetch'; readonly file: CachedFile; readonly bytes: number; readonly reason: FetchReason; readonly durationMs: number };
 
 export interface CacheManagerOptions {
   readonly store: PageStore;
@@ -70,30 +80,38 @@ export class CacheManager {
       // made a long read quadratic): within the request, and past its end by readAheadPages.
       const window = Math.max(this.#options.readAheadPages, 1);
       if (sequential) this.#readAhead(file, fetch, index + 1, Math.min(last + this.#options.readAheadPages, index + window));
-      const page = await this.page(file, index, fetch);
       const from = index === first ? range.offset - index * this.pageSize : 0;
-      const to = index === last ? end - index * this.pageSize : page.length;
-      yield page.subarray(from, to);
+      yield await this.slice(file, index, fetch, from, index === last ? end - index * this.pageSize : this.pageSize);
     }
   }
 
-  /** One whole page, from the store or fetched once however many callers ask at the same time. */
-  async page(file: CachedFile, index: number, fetch: PageFetcher): Promise<Buffer> {
+  /**
+   * Bytes [from, to) of one page (to clamped to the page's end), from the cache or fetched once
+   * however many readers ask at the same time.
+   */
+  async slice(file: CachedFile, index: number, fetch: PageFetcher, from: number, to: number): Promise<Buffer> {
+    const { data, source } = await this.#page(file, index, fetch);
+    const bytes = data.subarray(from, to);
+    this.#options.observe?.({ kind: 'page', file, result: source });
+    this.#options.observe?.({ kind: 'served', file, bytes: bytes.length, fromCache: source === 'hit' });
+    return bytes;
+  }
+
+  async #page(file: CachedFile, index: number, fetch: PageFetcher): Promise<{ data: Buffer; source: PageSource }> {
     const key: PageKey = { fileId: file.fileId, version: file.version, index };
     const id = pageKeyString(key);
     const pending = this.#inflight.get(id);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined) return { data: await pending, source: 'joined' };
     const unstored = this.#unstored.get(id);
     if (unstored !== undefined) {
       this.#unstored.delete(id); // fetched ahead, but the store could not keep it: hand it over once
-      return unstored;
+      return { data: unstored, source: 'joined' };
     }
     const cached = await this.#lookup(key);
-    if (cached !== undefined) {
-      this.#options.observe?.({ kind: 'hit', bytes: cached.length });
-      return cached;
-    }
-    return this.#fetchOnce(file, key, id, fetch);
+    if (cached !== undefined) return { data: cached, source: 'hit' };
+    const raced = this.#inflight.get(id); // another caller may have started while we looked in the store
+    if (raced !== undefined) return { data: await raced, source: 'joined' };
+    return { data: await this.#fetchOnce(file, key, id, fetch, 'read'), source: 'miss' };
   }
 
   /**
@@ -107,11 +125,10 @@ export class CacheManager {
 
   /**
    * Caches a page the caller fetched from the store itself (a load reading many pages in one
-   * request), counted as a miss and a fetch like a page this cache fetched. Returns false if not kept.
+   * request), counted as fetched for a load. Returns false if not kept.
    */
   async fetched(file: CachedFile, index: number, data: Buffer, durationMs: number): Promise<boolean> {
-    this.#options.observe?.({ kind: 'miss', bytes: data.length });
-    this.#options.observe?.({ kind: 'fetch', bytes: data.length, durationMs });
+    this.#options.observe?.({ kind: 'fetch', file, bytes: data.length, reason: 'load', durationMs });
     return this.store(file, index, data);
   }
 
@@ -141,19 +158,16 @@ export class CacheManager {
     return Math.ceil(size / this.pageSize);
   }
 
-  #fetchOnce(file: CachedFile, key: PageKey, id: string, fetch: PageFetcher): Promise<Buffer> {
-    const raced = this.#inflight.get(id); // another caller may have started while we looked in the store
-    if (raced !== undefined) return raced;
+  #fetchOnce(file: CachedFile, key: PageKey, id: string, fetch: PageFetcher, reason: FetchReason): Promise<Buffer> {
     const offset = key.index * this.pageSize;
     const length = Math.min(this.pageSize, file.size - offset);
     const started = performance.now();
     const work = (async () => {
-      this.#options.observe?.({ kind: 'miss', bytes: length });
       const data = await fetch({ offset, length });
       if (data.length !== length) {
         throw new DoraError('UNAVAILABLE', `Cannot cache page ${key.index} of "${file.fileId}": the store sent ${data.length} of ${length} bytes`, { retryable: true });
       }
-      this.#options.observe?.({ kind: 'fetch', bytes: length, durationMs: performance.now() - started });
+      this.#options.observe?.({ kind: 'fetch', file, bytes: length, reason, durationMs: performance.now() - started });
       return data;
     })();
     const stored = work.then(async (data) => {
@@ -176,17 +190,14 @@ export class CacheManager {
   #readAhead(file: CachedFile, fetch: PageFetcher, from: number, through: number): void {
     const lastPage = this.pageCount(file.size) - 1;
     const limit = this.#options.maxReadAheadFetches ?? 8;
-    let started = 0;
     for (let index = from; index <= Math.min(through, lastPage) && this.#readAheadInFlight < limit; index++) {
       const id = pageKeyString({ fileId: file.fileId, version: file.version, index });
       if (this.#inflight.has(id) || this.#unstored.has(id) || this.has(file, index)) continue;
       this.#readAheadInFlight += 1;
-      started += 1;
-      void this.#fetchOnce(file, { fileId: file.fileId, version: file.version, index }, id, fetch)
+      void this.#fetchOnce(file, { fileId: file.fileId, version: file.version, index }, id, fetch, 'readahead')
         .catch(() => undefined) // the reader fetches it again and sees the error itself
         .finally(() => (this.#readAheadInFlight -= 1));
     }
-    if (started > 0) this.#options.observe?.({ kind: 'readahead', pages: started });
   }
 
   /** A page from the store, or undefined on a miss, a failure, or a store slower than `storeTimeoutMs`. */

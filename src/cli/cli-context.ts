@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { DEFAULT_ADDRESS } from '../client/client-options.js';
+import { DEFAULT_ADDRESS, type DoraClientOptions } from '../client/client-options.js';
 import { DoraClient } from '../client/dora-client.js';
 import { describeConfig, resolveConfig, type DoraConfig } from '../conf/index.js';
 
@@ -25,7 +25,7 @@ export interface CliContext {
    * (`host` and `web.port` when the file or environment sets them), else http://127.0.0.1:19999.
    * Created on first use and closed when the command ends.
    */
-  client(): Promise<DoraClient>;
+  client(options?: Pick<DoraClientOptions, 'observe'>): Promise<DoraClient>;
   /** The configuration from `--config FILE` (or DORA_CONFIG), DORA_* variables, then `flags`. */
   config(flags?: Readonly<Record<string, string>>): Promise<DoraConfig>;
   /** Writes text to stdout, waiting while the stream is full. */
@@ -61,10 +61,11 @@ export function createCliContext(io: CliIo, globals: () => GlobalOptions): CliCo
     io,
     signal: io.signal,
     interactive: io.stdout.isTTY === true,
-    client: () => {
+    client: (options = {}) => {
       client ??= (async () => {
         const resolved = await config();
         return new DoraClient({
+          ...options,
           address: await coordinatorAddress(globals(), io.env, config),
           virtualNodes: resolved.cluster.virtualNodes,
           connectTimeoutMs: resolved.client.connectTimeout,

@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { DoraFuse } from '../fuse/dora-fuse.js';
 import { detachMounts } from '../fuse/mount-points.js';
+import { ClientMetrics } from '../metrics/client-metrics.js';
+import { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { startMetricsServer } from '../metrics/metrics-routes.js';
+import { log } from '../observe/log.js';
+import { observeProcess } from '../observe/observe-process.js';
 import type { CommandModule } from './cli-context.js';
 import { configFlags, stopped } from './server-flags.js';
 
@@ -39,9 +44,19 @@ export const fuseCommands: CommandModule = {
       .option('--set <key=value...>', 'set any configuration key, e.g. --set fuse.maxStagedFile=4GiB')
       .action(async (mountPoint: string, options: MountOptions) => {
         const config = await context.config(fuseFlags(options));
+        const finish = observeProcess(config, 'fuse');
+        const metrics = new ClientMetrics(new MetricsRegistry({ role: 'fuse' }), 'fuse');
+        const server = config.metrics.port < 0 ? undefined : await startMetricsServer(metrics.registry, config.metrics.port, config.host);
+        context.onExit(async () => {
+          await server?.close();
+          await finish();
+        });
         const done = stopped(context.signal); // from now on: a SIGTERM during the mount unmounts once it is up
-        const mounted = await DoraFuse.mount({ client: await context.client(), mountPoint: resolve(mountPoint), root: options.path, settings: config.fuse });
-        await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint} (${mounted.transport}); stop with Ctrl-C\n`);
+        const client = await context.client({ observe: metrics.observe });
+        const mounted = await DoraFuse.mount({ client, mountPoint: resolve(mountPoint), root: options.path, settings: config.fuse, observeIo: metrics.observeIo });
+        log.info({ mountPoint: mounted.mountPoint, path: options.path, transport: mounted.transport, metrics: server?.url }, 'mounted');
+        const metricsAt = server === undefined ? '' : `, metrics at ${server.url}/metrics`;
+        await context.write(`dora ${options.path} is mounted at ${mounted.mountPoint} (${mounted.transport}${metricsAt}); stop with Ctrl-C\n`);
         await Promise.race([done, mounted.closed]); // stopped, or unmounted by someone else
         await mounted.unmount();
       });

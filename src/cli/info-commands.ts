@@ -1,11 +1,22 @@
 import type { CacheSummary, WorkerCacheSummary } from '../client/client-types.js';
+import type { ClusterSummary } from '../client/cluster-summary-types.js';
 import type { CommandModule } from './cli-context.js';
 import { humanSize, table } from './output.js';
 
-/** `dora info cache|nodes`: what the cluster knows about itself. */
+/** `dora info cluster|cache|nodes`: what the cluster knows about itself. */
 export const infoCommands: CommandModule = {
   register(program, context) {
     const info = program.command('info').description('show the state of the cluster');
+
+    info
+      .command('cluster')
+      .description('the whole cluster: workers with state, capacity, usage and hit ratio, and the totals')
+      .option('--json', "the coordinator's GET /api/v1/cluster as JSON")
+      .action(async (options: { json?: boolean }) => {
+        const summary = await (await context.client()).cluster({ signal: context.signal });
+        if (options.json === true) return context.json(summary);
+        await context.write(describeCluster(summary));
+      });
 
     info
       .command('cache')
@@ -37,6 +48,27 @@ export const infoCommands: CommandModule = {
       });
   },
 };
+
+function describeCluster(summary: ClusterSummary): string {
+  const t = summary.totals;
+  const percent = (ratio: number | null | undefined): string => (ratio === null || ratio === undefined ? '-' : `${(100 * ratio).toFixed(1)}%`);
+  const jobs = summary.jobs === null ? '' : `; jobs: ${summary.jobs.running} running, ${summary.jobs.succeeded} succeeded, ${summary.jobs.failed} failed, ${summary.jobs.stopped} stopped`;
+  const lines = [
+    `${t.live} of ${t.workers} workers live, ${summary.mounts} mounts${jobs}`,
+    `Cache: ${humanSize(t.usedBytes)} of ${humanSize(t.capacityBytes)} used (${t.pages} pages); hit ratio ${percent(t.hitRatio)} (${t.hits} hits, ${t.misses} misses)`,
+    `Served: ${humanSize(t.bytesFromCache)} from cache, ${humanSize(t.bytesFromStore)} from stores`,
+    '',
+  ];
+  const rows = [
+    ['ID', 'STATE', 'ADDRESS', 'CAPACITY', 'USED', 'HIT RATIO', 'FROM CACHE', 'FROM STORE'],
+    ...summary.workers.map((w) =>
+      w.error !== undefined
+        ? [w.id, w.state, w.address, humanSize(w.capacityBytes), '?', '?', '?', `(${w.error.code}: not answering)`]
+        : [w.id, w.state, w.address, humanSize(w.capacityBytes), humanSize(w.usedBytes ?? 0), percent(w.hitRatio), humanSize(w.bytesFromCache ?? 0), humanSize(w.bytesFromStore ?? 0)],
+    ),
+  ];
+  return `${lines.join('\n')}${summary.workers.length === 0 ? 'No workers.\n' : table(rows)}`;
+}
 
 function describeWorkerCache(worker: WorkerCacheSummary): string {
   if ('error' in worker) return `Worker ${worker.id}: ${worker.error.message}\n`;

@@ -8,6 +8,15 @@ import type { ClusterSource, SelectorFactory } from './cluster-view.js';
 /** What a client reports as it routes: another worker served a call, the store did, or the live set changed. */
 export type ClientEvent = 'failover' | 'fallback' | 'membership-change';
 
+/** A whole read (until its last byte, or its failure) or write, as the application saw it. */
+export interface IoEvent {
+  readonly op: 'read' | 'write';
+  readonly seconds: number;
+  /** Bytes delivered or written (0 for a failed write). */
+  readonly bytes: number;
+  readonly ok: boolean;
+}
+
 export const DEFAULT_ADDRESS = 'http://127.0.0.1:19999';
 
 export interface DoraClientOptions {
@@ -26,6 +35,8 @@ export interface DoraClientOptions {
   resolveCredentials?: ((mount: FallbackMount) => UfsOptions | Promise<UfsOptions>) | undefined;
   /** Told of each failover, fallback and membership change as it happens (for metrics). */
   observe?: ((event: ClientEvent) => void) | undefined;
+  /** Told of each whole read and write as it ends (for metrics of the interface the client serves). */
+  observeIo?: ((event: IoEvent) => void) | undefined;
   /** Learn workers and mounts from here rather than from the coordinator (a client inside a worker). */
   source?: ClusterSource | undefined;
   /** A worker in this process, called directly rather than over HTTP (a FUSE mount beside it). */

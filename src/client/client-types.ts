@@ -83,10 +83,21 @@ export interface FreedCache {
 export interface CacheSummary {
   readonly pageSize: number;
   readonly tiers: readonly CacheTierSummary[];
+  /** Pages and bytes held, over all tiers, and the byte quota. */
+  readonly pages: number;
+  readonly bytes: number;
+  readonly capacityBytes: number;
+  /** Pages readers found in the cache since the worker started. */
   readonly hits: number;
+  /** Pages readers waited for the store for: fetched, or joined to a fetch under way. */
   readonly misses: number;
+  /** Of the misses, those that joined a fetch already under way (coalesced). */
+  readonly joined: number;
+  /** Bytes sent to readers from the cache, and those that had to come from the store. */
   readonly bytesFromCache: number;
   readonly bytesFromStore: number;
+  /** Bytes fetched from stores into the cache: misses, read-ahead and loads. */
+  readonly bytesFetched: number;
 }
 
 /** One worker's entry in the coordinator's summary: its cache, or why it could not be asked. */

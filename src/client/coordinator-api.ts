@@ -1,5 +1,6 @@
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import type { ClusterCacheSummary } from './client-types.js';
+import type { ClusterHistoryView, ClusterSummary } from './cluster-summary-types.js';
 import type { HttpTransport, Peer } from './http-transport.js';
 
 interface Signalled {
@@ -17,6 +18,14 @@ export class CoordinatorApi {
   constructor(transport: HttpTransport, peer: Peer) {
     this.#transport = transport;
     this.#peer = peer;
+  }
+
+  cluster(options: Signalled): Promise<ClusterSummary> {
+    return this.#transport.json(this.#peer, { method: 'GET', path: '/api/v1/cluster', signal: options.signal, attempt: 'Cannot read the cluster summary' });
+  }
+
+  clusterHistory(options: Signalled): Promise<ClusterHistoryView> {
+    return this.#transport.json(this.#peer, { method: 'GET', path: '/api/v1/cluster/history', signal: options.signal, attempt: 'Cannot read the cluster history' });
   }
 
   cacheSummary(options: Signalled): Promise<ClusterCacheSummary> {

@@ -7,11 +7,13 @@ import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
 import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
 import type { BatchLoaded, CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, FreedCache, LoadedFile, WorkerInfo } from './client-types.js';
+import type { ClusterHistoryView, ClusterSummary } from './cluster-summary-types.js';
 import { ClusterView } from './cluster-view.js';
 import { normalizeAddress } from './coordinator-address.js';
 import { CoordinatorApi } from './coordinator-api.js';
 import { JobsApi } from './jobs-api.js';
 import { HttpTransport, type Peer } from './http-transport.js';
+import { IoObserver } from './io-observer.js';
 import { openReadStream, type OpenedBytes } from './read-stream.js';
 import { isUnreachable } from './remote-error.js';
 import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
@@ -37,6 +39,7 @@ export class DoraClient {
   readonly #fallback: StoreFallback | undefined;
   readonly #router: WorkerRouter;
   readonly #observe: ((event: ClientEvent) => void) | undefined;
+  readonly #io: IoObserver;
   #fallbacks = 0;
   #readRetries = 0;
   #closed = false;
@@ -48,6 +51,7 @@ export class DoraClient {
     this.#admin = new CoordinatorApi(this.#transport, this.#coordinator);
     this.jobs = new JobsApi(this.#transport, this.#coordinator);
     this.#observe = options.observe;
+    this.#io = new IoObserver(options.observeIo);
     this.#view = new ClusterView({
       transport: this.#transport,
       coordinator: this.#coordinator,
@@ -155,12 +159,14 @@ export class DoraClient {
     if (!Number.isSafeInteger(offset) || offset < 0 || (length !== undefined && (!Number.isSafeInteger(length) || length < 0))) {
       throw new DoraError('INVALID_ARGUMENT', `Cannot read "${canonical}": offset and length must be whole numbers ≥ 0 (got ${offset}, ${length})`);
     }
+    const io = this.#io.begin('read', canonical);
     return openReadStream({
       offset,
       length,
       version: options.version,
-      open: (range, expectVersion) => this.#openBytes(canonical, range, expectVersion, { signal, replicas: options.replicas }),
+      open: (range, expectVersion) => io.within(() => this.#openBytes(canonical, range, expectVersion, { signal, replicas: options.replicas })),
       onRetry: () => this.#readRetries++,
+      onEnd: (bytes, error) => io.end(bytes, error),
     });
   }
 
@@ -186,7 +192,15 @@ export class DoraClient {
     } else {
       body = Readable.from(checkedChunks(source, { size: options.size, attempt }), { objectMode: false });
     }
-    return this.#onWorker(canonical, options.signal, (worker, call) => worker.write(canonical, body, { ...options, signal: call.signal }));
+    const io = this.#io.begin('write', canonical);
+    try {
+      const written = await io.within(() => this.#onWorker(canonical, options.signal, (worker, call) => worker.write(canonical, body, { ...options, signal: call.signal })));
+      io.end(written.size);
+      return written;
+    } catch (error) {
+      io.end(0, error);
+      throw error;
+    }
   }
 
   /** The tags of a file or directory. Throws NOT_FOUND, UNIMPLEMENTED (a store without tags). */
@@ -241,6 +255,16 @@ export class DoraClient {
       const f = (s as PromiseFulfilledResult<FreedCache>).value;
       return { files: total.files + f.files, pages: total.pages + f.pages, bytes: total.bytes + f.bytes };
     }, NOTHING_FREED);
+  }
+
+  /** The whole cluster now: every worker's state and cache figures, and the totals (`dora info cluster`). */
+  cluster(options: CallOptions = {}): Promise<ClusterSummary> {
+    return this.#admin.cluster(options);
+  }
+
+  /** The cluster's hit ratio and throughput over the last hour, as the coordinator sampled them. */
+  clusterHistory(options: CallOptions = {}): Promise<ClusterHistoryView> {
+    return this.#admin.clusterHistory(options);
   }
 
   /** Every worker's page cache, as the coordinator reports it. */

@@ -24,6 +24,8 @@ export interface ReadStreamOptions {
   readonly open: BytesOpener;
   /** Called when a read is started again because the file changed before any byte was delivered. */
   readonly onRetry?: () => void;
+  /** Called once when the read ends: every byte delivered, failed (with `error`), or dropped by the reader. */
+  readonly onEnd?: (delivered: number, error?: unknown) => void;
 }
 
 /** Times one read resumes after its source stopped answering mid-stream. */
@@ -41,16 +43,31 @@ export async function openReadStream(options: ReadStreamOptions): Promise<Readab
   const whole = { offset: options.offset, length: options.length };
   let current: OpenedBytes;
   try {
-    current = await options.open(whole, options.version);
+    current = await options.open(whole, options.version).catch((error: unknown) => {
+      if (!isDoraError(error, 'ABORTED') || retried) throw error;
+      retried = true;
+      options.onRetry?.();
+      return options.open(whole, undefined);
+    });
   } catch (error) {
-    if (!isDoraError(error, 'ABORTED') || retried) throw error;
-    retried = true;
-    options.onRetry?.();
-    current = await options.open(whole, undefined);
+    options.onEnd?.(0, error);
+    throw error;
   }
 
+  let delivered = 0;
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    let delivered = 0;
+    let failure: unknown;
+    try {
+      yield* resumed();
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      options.onEnd?.(delivered, failure);
+    }
+  }
+
+  async function* resumed(): AsyncGenerator<Uint8Array> {
     let resumes = 0;
     for (;;) {
       try {

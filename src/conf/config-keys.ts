@@ -119,6 +119,12 @@ export const CONFIG_KEYS = {
 
   host: { type: 'string', default: '127.0.0.1', description: 'Address the servers listen on and advertise.' },
   'web.port': { ...PORT, default: 19999, description: 'Port of the web UI and REST API; 0 picks a free port.' },
+  'web.historyInterval': {
+    type: 'duration',
+    default: 10 * SECOND,
+    min: 100,
+    description: "How often the coordinator samples the cluster for the last hour's charts (GET /api/v1/cluster/history).",
+  },
   'worker.port': { ...PORT, default: 29999, description: 'Port of the worker data service; 0 picks a free port.' },
   's3.port': { ...PORT, default: 29998, description: 'Port of the S3-compatible gateway; 0 picks a free port.' },
 
@@ -227,9 +233,42 @@ export const CONFIG_KEYS = {
 
   'log.level': {
     type: 'enum',
-    values: ['trace', 'debug', 'info', 'warn', 'error'],
+    values: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
     default: 'info',
-    description: 'Least severe log level written.',
+    description: 'Least severe level of the JSON log lines written to stderr (every request is logged at debug).',
+  },
+  'log.slowRequest': {
+    type: 'duration',
+    default: 2 * SECOND,
+    min: 1,
+    description: 'A request slower than this is logged at warn, with its request id and trace id.',
+  },
+
+  'trace.exporter': {
+    type: 'enum',
+    values: ['none', 'otlp'],
+    default: 'none',
+    description: 'Where OpenTelemetry traces go: none (tracing off), or otlp (OTLP over HTTP to trace.endpoint).',
+  },
+  'trace.endpoint': {
+    type: 'string',
+    default: 'http://127.0.0.1:4318/v1/traces',
+    description: "The OTLP/HTTP traces endpoint (a collector's /v1/traces), with trace.exporter=otlp.",
+  },
+  'trace.samplePercent': {
+    type: 'int',
+    default: 100,
+    min: 0,
+    max: 100,
+    unit: '%',
+    description: 'Share of traces started here that are recorded; a request that arrives with a trace context follows its sampled flag.',
+  },
+  'metrics.port': {
+    type: 'int',
+    default: -1,
+    min: -1,
+    max: 65535,
+    description: "Port of a /metrics server for processes that serve no HTTP API of their own (a FUSE daemon); -1 none, 0 any free port.",
   },
 } as const satisfies ConfigKeyTable;
 

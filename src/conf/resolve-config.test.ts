@@ -52,7 +52,7 @@ describe('resolveConfig()', () => {
     assert.deepEqual(config.ufs.s3, { multipartThreshold: 5 * 1024 * MiB, partSize: 16 * MiB, uploadConcurrency: 4, maxSockets: 64 });
     assert.equal(config.host, '127.0.0.1');
     assert.deepEqual([config.web.port, config.worker.port, config.s3.port], [19999, 29999, 29998]);
-    const level: 'trace' | 'debug' | 'info' | 'warn' | 'error' = config.log.level; // the type follows the declaration
+    const level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' = config.log.level; // the type follows the declaration
     assert.equal(level, 'info');
   });
 

@@ -1,13 +1,16 @@
 import { DoraError } from '../common/errors.js';
 import { readJson, requiredParam, type JsonServer } from '../http/json-server.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { addMetricsRoutes } from '../metrics/metrics-routes.js';
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import type { MountTable } from '../mount/mount-table.js';
 import type { Membership } from '../membership/membership.js';
-import type { WorkerRecord } from '../membership/worker-record.js';
+import type { ClusterHistory } from './cluster-history.js';
+import type { ClusterSummary } from '../client/cluster-summary-types.js';
+import { askWorkerCache } from './cluster-summary.js';
 
 /** Where the coordinator learns which workers are live: the membership (static, or etcd in a cluster). */
-export type WorkerDirectory = Pick<Membership, 'members'>;
+export type WorkerDirectory = Pick<Membership, 'members' | 'watch'>;
 
 /** Who leads among several coordinators (absent: this one is the only one). */
 export interface LeaderView {
@@ -24,14 +27,17 @@ const SECRET = /secret|token|password|credential/i;
  */
 export function addCoordinatorRoutes(
   server: JsonServer,
-  deps: { mounts: MountTable; workers: WorkerDirectory; metrics: MetricsRegistry; leadership?: LeaderView | undefined; url: () => string },
+  deps: {
+    mounts: MountTable;
+    workers: WorkerDirectory;
+    metrics: MetricsRegistry;
+    leadership?: LeaderView | undefined;
+    url: () => string;
+    summary: (signal: AbortSignal) => Promise<ClusterSummary>;
+    history: ClusterHistory;
+  },
 ): JsonServer {
-  return server
-    .route('GET', '/healthz', async () => ({ status: 'ok' }))
-    .route('GET', '/metrics', async (_req, res) => {
-      const { contentType, body } = await deps.metrics.text();
-      res.writeHead(200, { 'content-type': contentType }).end(body);
-    })
+  return addMetricsRoutes(server, deps.metrics)
     .route('GET', '/api/v1/mounts', async () => ({ mounts: deps.mounts.list().map(redacted) }))
     .route('POST', '/api/v1/mounts', async (req, res) => {
       const mount = await deps.mounts.add(mountRequest(await readJson(req)), { signal: req.signal });
@@ -57,8 +63,10 @@ export function addCoordinatorRoutes(
       return { self, leader: deps.leadership === undefined ? self : (deps.leadership.leader() ?? null), isLeader: deps.leadership?.isLeader ?? true };
     })
     .route('GET', '/api/v1/cache', async (req) => ({
-      workers: await Promise.all(deps.workers.members().map(async (w) => ({ id: w.id, ...(await workerCache(w, req.signal)) }))),
-    }));
+      workers: await Promise.all(deps.workers.members().map(async (w) => ({ id: w.id, ...(await askWorkerCache(w, req.signal)) }))),
+    }))
+    .route('GET', '/api/v1/cluster', (req) => deps.summary(req.signal))
+    .route('GET', '/api/v1/cluster/history', async () => deps.history.view());
 }
 
 function redacted(mount: MountInfo): MountInfo {
@@ -94,13 +102,4 @@ function mountRequest(body: unknown): MountRequest {
     syncInterval: b['syncInterval'] as string | number | undefined,
     replicas: b['replicas'] as string | number | undefined,
   };
-}
-
-async function workerCache(worker: WorkerRecord, signal: AbortSignal): Promise<Record<string, unknown>> {
-  try {
-    const res = await fetch(`${worker.address}/v1/cache`, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) });
-    return (await res.json()) as Record<string, unknown>;
-  } catch (error) {
-    return { error: { code: 'UNAVAILABLE', message: `Cannot ask worker ${worker.id} at ${worker.address}: ${String(error)}`, retryable: true } };
-  }
 }

@@ -1,6 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import type { DoraClient } from '../client/dora-client.js';
 import type { FileStatus } from '../client/client-types.js';
+import type { IoEvent } from '../client/client-options.js';
 import { DoraError } from '../common/errors.js';
 import type { DoraConfig } from '../conf/config-keys.js';
 import { coveringMount, normalizeDoraPath } from '../mount/dora-path.js';
@@ -70,7 +71,10 @@ export class DoraFs {
   readonly #opened = new Map<string, string>();
   readonly #started = Date.now();
 
-  constructor(client: DoraClient, root: string, files: OpenFiles, settings: FuseSettings) {
+  readonly #observeIo: ((event: IoEvent) => void) | undefined;
+
+  constructor(client: DoraClient, root: string, files: OpenFiles, settings: FuseSettings, observeIo?: (event: IoEvent) => void) {
+    this.#observeIo = observeIo;
     this.#client = client;
     this.#root = normalizeDoraPath(root);
     this.#files = files;
@@ -128,16 +132,34 @@ export class DoraFs {
   }
 
   read(fh: number, buffer: Buffer, length: number, position: number): Promise<number> {
-    return this.#files.read(fh, buffer, length, position);
+    return this.#timed('read', () => this.#files.read(fh, buffer, length, position), (n) => n);
   }
 
   /** Like `read`, as the buffers the bytes are held in (a transport that can send them without copying). */
   readSlices(fh: number, length: number, position: number): Promise<Buffer[]> {
-    return this.#files.slices(fh, length, position);
+    return this.#timed('read', () => this.#files.slices(fh, length, position), (slices) => slices.reduce((n, b) => n + b.length, 0));
   }
 
   write(fh: number, buffer: Buffer, length: number, position: number): Promise<number> {
-    return this.#files.write(fh, buffer, length, position);
+    return this.#timed('write', () => this.#files.write(fh, buffer, length, position), (n) => n);
+  }
+
+  /** Runs one read or write, told to `observeIo` (the FUSE interface's metrics). */
+  #timed<T>(op: IoEvent['op'], run: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
+    const observe = this.#observeIo;
+    if (observe === undefined) return run();
+    const started = performance.now();
+    const seconds = (): number => (performance.now() - started) / 1000;
+    return run().then(
+      (result) => {
+        observe({ op, seconds: seconds(), bytes: bytes(result), ok: true });
+        return result;
+      },
+      (error: unknown) => {
+        observe({ op, seconds: seconds(), bytes: 0, ok: false });
+        throw error;
+      },
+    );
   }
 
   /** Writes a changed file through (close, fsync). */

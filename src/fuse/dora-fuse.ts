@@ -1,3 +1,4 @@
+import type { IoEvent } from '../client/client-options.js';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ export interface DoraFuseOptions {
   readonly root?: string;
   /** The `fuse.*` configuration: transport, caching, read-ahead, staging, access. */
   readonly settings: FuseSettings;
+  /** Told of each read and write the kernel asks for (the FUSE interface's metrics). */
+  readonly observeIo?: ((event: IoEvent) => void) | undefined;
 }
 
 /** Read-ahead keeps this much behind a sequential reader for the kernel's out-of-order requests. */
@@ -59,7 +62,7 @@ export class DoraFuse {
     const slots = settings.readAhead === 0 ? 0 : Math.max(1, Math.floor(settings.readAheadMemory / (settings.readAhead + READ_BEHIND)));
     const files = new OpenFiles(options.client, { stagingDir, maxStagedBytes: settings.maxStagedFile, readAhead: { ...window, slots: new ReadAheadSlots(slots) } });
     const transport = fuseTransport(settings);
-    const session = await transport.mount(options.mountPoint, new DoraFs(options.client, options.root ?? '/', files, settings), settings);
+    const session = await transport.mount(options.mountPoint, new DoraFs(options.client, options.root ?? '/', files, settings, options.observeIo), settings);
     return new DoraFuse(options.mountPoint, transport.name, session, stagingDir);
   }
 

@@ -3,6 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { InFlight } from './in-flight.js';
 import { DoraError, isDoraError } from '../common/errors.js';
 import { HTTP_STATUS_BY_CODE } from './http-status.js';
+import { METRICS } from '../metrics/catalogue.js';
+import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { log } from '../observe/log.js';
+import { REQUEST_ID_HEADER } from '../observe/request-context.js';
+import { acceptedRequestId, RequestIds } from '../observe/request-ids.js';
+import { serveObserved } from '../observe/served-request.js';
 
 /** One request as a route sees it. */
 export interface HttpRequest {
@@ -20,18 +26,33 @@ export type Route = (req: HttpRequest, res: ServerResponse) => Promise<unknown>;
 /** Most bytes of a JSON request body. */
 const MAX_JSON_BODY = 1024 * 1024;
 
+export interface JsonServerOptions {
+  /** The server in log lines and span names: `worker`, `coordinator`. */
+  readonly name: string;
+  /** Where request latency by route is counted. */
+  readonly metrics?: MetricsRegistry | undefined;
+  /** Requests slower than this are logged at warn; default 2 s. */
+  readonly slowRequestMs?: number | undefined;
+}
+
 /**
  * A small HTTP server for dora's JSON APIs: routes by method and path, turns thrown DoraErrors
  * into `{ error: { code, message, retryable } }` with the status from the one table, and aborts
- * a route's work when its client disconnects.
+ * a route's work when its client disconnects. Every request gets a request id (`x-request-id`,
+ * the caller's if it sent one), is logged, timed by route and traced (see serveObserved).
  */
 export class JsonServer {
   /** Requests being served now. */
   readonly inFlight = new InFlight();
   readonly #server: Server;
   readonly #routes = new Map<string, Route>();
+  readonly #options: JsonServerOptions;
+  readonly #ids = new RequestIds();
+  readonly #latency;
 
-  constructor() {
+  constructor(options: JsonServerOptions) {
+    this.#options = options;
+    this.#latency = options.metrics?.histogram(METRICS.httpRequests);
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#server.keepAliveTimeout = 30_000;
   }
@@ -66,6 +87,25 @@ export class JsonServer {
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight.track(res);
     const url = new URL(raw.url ?? '/', 'http://localhost');
+    const requestId = acceptedRequestId(raw.headers[REQUEST_ID_HEADER]) ?? this.#ids.next();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const key = `${raw.method ?? 'GET'} ${url.pathname}`;
+    const route = this.#routes.has(key) ? key : 'unmatched';
+    await serveObserved(
+      raw,
+      res,
+      {
+        server: this.#options.name,
+        requestId,
+        name: () => route,
+        slowMs: this.#options.slowRequestMs ?? 2000,
+        onDone: (seconds, status) => this.#latency?.observe({ route, status: String(status) }, seconds),
+      },
+      () => this.#dispatch(raw, res, url),
+    );
+  }
+
+  async #dispatch(raw: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     // The abort signal is made only for routes that ask for it: most small requests never do.
     let controller: AbortController | undefined;
     let gone = false;
@@ -114,6 +154,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 /** Sends a failure as JSON; if the body had begun, the connection is cut so the client sees a short read. */
 export function sendError(res: ServerResponse, error: unknown): void {
   const e = isDoraError(error) ? error : new DoraError('INTERNAL', `Cannot answer the request: ${String(error)}`, { cause: error });
+  if (e.code === 'INTERNAL') log.error({ err: error }, e.message);
   if (res.headersSent) {
     res.destroy(e);
     return;

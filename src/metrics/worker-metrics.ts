@@ -1,6 +1,8 @@
 import type { CacheEvent } from '../cache/cache-manager.js';
-import type { ClientEvent } from '../client/client-options.js';
+import type { S3RequestEvent } from '../s3/s3-server.js';
 import type { UfsCallEvent } from '../ufs/wrappers/with-metrics.js';
+import { METRICS } from './catalogue.js';
+import { ClientMetrics } from './client-metrics.js';
 import { MetricsRegistry } from './metrics-registry.js';
 
 /** One tier's figures at scrape time. */
@@ -14,50 +16,63 @@ export interface TierFigures {
   readonly misses?: number;
 }
 
+/** A worker's cache counters since it started (the cache summary, `GET /v1/cache`). */
 export interface CacheTotals {
+  /** Pages readers found in the cache. */
   readonly hits: number;
+  /** Pages readers waited for the store for (fetched, or joined to a fetch under way). */
   readonly misses: number;
+  /** Of the misses, those that joined a fetch already under way (coalesced). */
+  readonly joined: number;
+  /** Bytes sent to readers from the cache. */
   readonly bytesFromCache: number;
+  /** Bytes sent to readers that had to come from the store. */
   readonly bytesFromStore: number;
+  /** Bytes fetched from stores into the cache (misses, read-ahead and loads). */
+  readonly bytesFetched: number;
 }
 
 /**
- * The worker's Prometheus series: page cache hits and misses, bytes served from cache and from
- * the store, store requests by operation and outcome with latency, and each tier's pages, bytes
- * and evictions.
+ * The worker's Prometheus series (see the catalogue): the page cache by mount and tier, the
+ * stores by mount and operation, and what the worker's S3 API and its routing client do.
  */
 export class WorkerMetrics {
   readonly registry: MetricsRegistry;
+  /** The S3 API's reads and writes and its client's routing. */
+  readonly s3: ClientMetrics;
   readonly #pages;
-  readonly #bytes;
-  readonly #readAhead;
+  readonly #served;
+  readonly #fetched;
   readonly #ufsRequests;
   readonly #ufsLatency;
   readonly #ufsBytes;
-  readonly #routing;
-  readonly #totals = { hits: 0, misses: 0, bytesFromCache: 0, bytesFromStore: 0 };
+  readonly #s3Requests;
+  readonly #totals = { hits: 0, misses: 0, joined: 0, bytesFromCache: 0, bytesFromStore: 0, bytesFetched: 0 };
+  /** Hits and lookups by mount, for the hit ratio. */
+  readonly #byMount = new Map<string, { hits: number; all: number }>();
 
-  constructor(tiers: () => readonly TierFigures[], registry: MetricsRegistry = new MetricsRegistry()) {
+  constructor(tiers: () => readonly TierFigures[], registry: MetricsRegistry = new MetricsRegistry({ role: 'worker' })) {
     this.registry = registry;
-    this.#pages = registry.counter('dora_cache_page_requests_total', 'Page lookups, by result (hit or miss).', ['result']);
-    this.#bytes = registry.counter('dora_cache_bytes_total', 'Bytes of pages served, by source (cache, or fetched from the store).', ['source']);
-    this.#readAhead = registry.counter('dora_cache_readahead_pages_total', 'Pages fetched ahead of sequential readers.');
-    this.#ufsRequests = registry.counter('dora_ufs_requests_total', 'Calls to under stores, by operation, outcome and scheme.', ['op', 'outcome', 'scheme']);
-    this.#ufsLatency = registry.histogram('dora_ufs_request_seconds', 'Latency of calls to under stores.', ['op', 'scheme'], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]);
-    this.#ufsBytes = registry.counter('dora_ufs_bytes_read_total', 'Bytes read from under stores.', ['scheme']);
-    this.#routing = registry.counter(
-      'dora_routing_events_total',
-      'Routing of S3 requests to owner workers: failover (another worker served), fallback (the store served), membership-change (the ring was rebuilt).',
-      ['event'],
-    );
-    const each = (pick: (t: TierFigures) => number | undefined) => (): Array<[{ tier: string }, number]> =>
-      tiers().flatMap((t) => (pick(t) === undefined ? [] : [[{ tier: t.name }, pick(t) ?? 0] as [{ tier: string }, number]]));
-    registry.gauge('dora_cache_tier_pages', 'Pages cached, by tier.', ['tier'], each((t) => t.pages));
-    registry.gauge('dora_cache_tier_bytes', 'Bytes cached, by tier.', ['tier'], each((t) => t.bytes));
-    registry.gauge('dora_cache_tier_capacity_bytes', 'Byte quota, by tier.', ['tier'], each((t) => t.capacityBytes));
-    registry.gauge('dora_cache_tier_evictions_total', 'Pages evicted since start, by tier.', ['tier'], each((t) => t.evictions));
-    registry.gauge('dora_cache_tier_hits_total', 'Page hits, by tier.', ['tier'], each((t) => t.hits));
-    registry.gauge('dora_cache_tier_misses_total', 'Page misses, by tier.', ['tier'], each((t) => t.misses));
+    this.s3 = new ClientMetrics(registry, 's3');
+    this.#pages = registry.counter(METRICS.cachePageRequests);
+    this.#served = registry.counter(METRICS.cacheServedBytes);
+    this.#fetched = registry.counter(METRICS.cacheFetchedBytes);
+    this.#ufsRequests = registry.counter(METRICS.ufsRequests);
+    this.#ufsLatency = registry.histogram(METRICS.ufsLatency);
+    this.#ufsBytes = registry.counter(METRICS.ufsReadBytes);
+    this.#s3Requests = registry.counter(METRICS.s3Requests);
+    registry.gauge(METRICS.cacheHitRatio, () => [...this.#byMount].map(([mount, n]) => [{ mount }, n.all === 0 ? 0 : n.hits / n.all] as const));
+    const each = (pick: (t: TierFigures) => number | undefined) => () =>
+      tiers().flatMap((t) => {
+        const value = pick(t);
+        return value === undefined ? [] : [[{ tier: t.name }, value] as const];
+      });
+    registry.gauge(METRICS.tierPages, each((t) => t.pages));
+    registry.gauge(METRICS.tierBytes, each((t) => t.bytes));
+    registry.gauge(METRICS.tierCapacity, each((t) => t.capacityBytes));
+    registry.counterFrom(METRICS.tierEvictions, each((t) => t.evictions));
+    registry.counterFrom(METRICS.tierHits, each((t) => t.hits));
+    registry.counterFrom(METRICS.tierMisses, each((t) => t.misses));
   }
 
   /** Totals since start, for the cache summary. */
@@ -67,36 +82,44 @@ export class WorkerMetrics {
 
   /** For CacheManager's `observe`. */
   onCache(event: CacheEvent): void {
-    if (event.kind === 'hit') {
-      this.#pages.inc({ result: 'hit' });
-      this.#bytes.inc({ source: 'cache' }, event.bytes);
-      this.#totals.hits += 1;
-      this.#totals.bytesFromCache += event.bytes;
-    } else if (event.kind === 'miss') {
-      this.#pages.inc({ result: 'miss' });
-      this.#totals.misses += 1;
-    } else if (event.kind === 'fetch') {
-      this.#bytes.inc({ source: 'store' }, event.bytes);
-      this.#totals.bytesFromStore += event.bytes;
+    const mount = event.file.mount ?? '';
+    if (event.kind === 'page') {
+      this.#pages.inc({ mount, result: event.result });
+      const n = this.#byMount.get(mount) ?? { hits: 0, all: 0 };
+      this.#byMount.set(mount, n);
+      n.all += 1;
+      if (event.result === 'hit') {
+        n.hits += 1;
+        this.#totals.hits += 1;
+      } else {
+        this.#totals.misses += 1;
+        if (event.result === 'joined') this.#totals.joined += 1;
+      }
+    } else if (event.kind === 'served') {
+      this.#served.inc({ mount, source: event.fromCache ? 'cache' : 'store' }, event.bytes);
+      if (event.fromCache) this.#totals.bytesFromCache += event.bytes;
+      else this.#totals.bytesFromStore += event.bytes;
     } else {
-      this.#readAhead.inc(event.pages);
+      this.#fetched.inc({ mount, reason: event.reason }, event.bytes);
+      this.#totals.bytesFetched += event.bytes;
     }
   }
 
-  /** For the routing client's `observe`. */
-  onRouting(event: ClientEvent): void {
-    this.#routing.inc({ event });
+  /** For the S3 API's `observe`: every request, and object reads and writes as the S3 interface's I/O. */
+  onS3Request(event: S3RequestEvent): void {
+    this.#s3Requests.inc({ operation: event.operation, status: String(event.status) });
+    const ok = event.status < 300;
+    if (event.operation === 'GetObject') this.s3.observeIo({ op: 'read', seconds: event.seconds, bytes: ok ? event.bytesOut : 0, ok });
+    else if (event.operation === 'PutObject' || event.operation === 'UploadPart') this.s3.observeIo({ op: 'write', seconds: event.seconds, bytes: ok ? event.bytesIn : 0, ok });
   }
 
-  /** For `withMetrics`' observer. */
-  onUfsCall(event: UfsCallEvent): void {
-    const scheme = event.uri.slice(0, event.uri.indexOf(':'));
+  /** For `withMetrics`' observer on the store of the mount at `mount`. */
+  onUfsCall(mount: string, event: UfsCallEvent): void {
     if (event.op === 'read.stream') {
-      this.#ufsBytes.inc({ scheme }, event.bytes ?? 0);
+      this.#ufsBytes.inc({ mount }, event.bytes ?? 0);
       return;
     }
-    this.#ufsRequests.inc({ op: event.op, outcome: event.outcome, scheme });
-    this.#ufsLatency.observe({ op: event.op, scheme }, event.durationMs / 1000);
+    this.#ufsRequests.inc({ mount, op: event.op, outcome: event.outcome });
+    this.#ufsLatency.observe({ mount, op: event.op }, event.durationMs / 1000);
   }
-
 }

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { InFlight } from '../http/in-flight.js';
+import { RequestIds } from '../observe/request-ids.js';
+import { serveObserved } from '../observe/served-request.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/bucket-handlers.js';
@@ -42,6 +43,21 @@ export interface S3ServerOptions {
   readonly credentials?: CredentialStore;
   /** Without credentials, accept anonymous requests from other hosts too (by default only loopback clients may). */
   readonly allowAnonymousRemote?: boolean;
+  /** Told of each request once answered (metrics). */
+  readonly observe?: (request: S3RequestEvent) => void;
+  /** Requests slower than this are logged at warn; default 2 s. */
+  readonly slowRequestMs?: number;
+}
+
+/** One answered S3 request. */
+export interface S3RequestEvent {
+  /** GetObject, PutObject…; `Unknown` when the request could not be routed. */
+  readonly operation: string;
+  readonly status: number;
+  readonly seconds: number;
+  /** Body bytes received (a PUT's) and sent (a GET's), as their content-length says. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 /** Most bytes of request headers (S3 allows 8 KiB of user metadata; the rest is headroom). */
@@ -58,9 +74,7 @@ export class S3Server {
   readonly #server: Server;
   readonly #ctx: S3Context;
   readonly #options: S3ServerOptions;
-  /** Request ids: a random prefix per server and a counter (random bytes per request cost ~7% of a small GET). */
-  readonly #idPrefix = randomBytes(4).toString('hex').toUpperCase();
-  #requests = 0;
+  readonly #ids = new RequestIds();
 
   constructor(ctx: S3Context, options: S3ServerOptions = {}) {
     this.#ctx = ctx;
@@ -89,32 +103,49 @@ export class S3Server {
     });
   }
 
-  #nextRequestId(): string {
-    this.#requests = (this.#requests + 1) % 0x1_0000_0000;
-    return this.#idPrefix + this.#requests.toString(16).toUpperCase().padStart(8, '0');
-  }
-
   #authenticate(raw: IncomingMessage, method: string, bucket: string): { accessKeyId: string | undefined; payload: RequestPayload } {
     return authenticateRequest(raw, method, bucket, this.#options);
   }
 
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight.track(res);
-    const requestId = this.#nextRequestId();
+    const requestId = this.#ids.next();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'dora');
+    const operation = { name: 'Unknown' };
+    const observe = this.#options.observe;
+    await serveObserved(
+      raw,
+      res,
+      {
+        server: 's3',
+        requestId,
+        name: () => operation.name,
+        slowMs: this.#options.slowRequestMs ?? 2000,
+        onDone: (seconds, status) =>
+          observe?.({ operation: operation.name, status, seconds, bytesIn: Number(raw.headers['content-length'] ?? 0) || 0, bytesOut: Number(res.getHeader('content-length') ?? 0) || 0 }),
+      },
+      () => this.#serve(raw, res, requestId, operation),
+    );
+  }
+
+  async #serve(raw: IncomingMessage, res: ServerResponse, requestId: string, operation: { name: string }): Promise<void> {
     const method = raw.method ?? 'GET';
     const resource = (raw.url ?? '/').split('?')[0] ?? '/';
     try {
       const target = parseS3Target(raw.url ?? '/');
       if (isMultipartCall(target) && raw.headers['x-dora-forwarded'] === undefined && this.#ctx.namespace.ownerGateway !== undefined) {
         const gateway = await this.#ctx.namespace.ownerGateway(objectPath(target.bucket, target.key));
-        if (gateway !== undefined) return await forwardRequest(raw, res, gateway); // the owner authenticates it
+        if (gateway !== undefined) {
+          operation.name = 'Forwarded';
+          return await forwardRequest(raw, res, gateway); // the owner authenticates it
+        }
       }
       const { accessKeyId, payload } = this.#authenticate(raw, method, target.bucket);
       const req: S3Request = { method, ...target, headers: raw.headers, raw, requestId, accessKeyId, payload };
       const handler = route(req);
+      if (handler !== undefined) operation.name = operationName(handler, method);
       if (handler === undefined) throw new S3Error('NotImplemented', 501, 'A header or query you provided implies functionality that is not implemented');
       await handler(req, res, this.#ctx);
     } catch (error) {
@@ -142,6 +173,12 @@ function authenticateRequest(
   const verified = verifyRequest({ method, path, query, headers: raw.headersDistinct }, credentials, { now: new Date() });
   credentials.authorize(verified.accessKeyId, bucket === '' ? undefined : bucket, method === 'GET' || method === 'HEAD' ? 'read' : 'write');
   return verified;
+}
+
+/** The S3 name of what `handler` does: getObject → GetObject (HeadObject for a HEAD). */
+function operationName(handler: Handler, method: string): string {
+  const name = handler.name.charAt(0).toUpperCase() + handler.name.slice(1);
+  return method === 'HEAD' ? name.replace(/^Get/, 'Head') : name;
 }
 
 /** Picks the operation from the method, whether there is a bucket and a key, and the subresource. */

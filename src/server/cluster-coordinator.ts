@@ -37,22 +37,23 @@ export async function startClusterCoordinator(config: DoraConfig, options: { res
   // Jobs run on the leader through a client of the cluster; they are kept in etcd (or the data directory).
   const self = { url: '' };
   const jobClient: { of?: DoraClient } = {};
+  // The membership and mount table this coordinator watches, not a cached view of its own API: a worker that
+  // just joined owns its files at once, and files are placed on the ring the workers use.
+  const client = (): DoraClient =>
+    (jobClient.of ??= new DoraClient({
+      address: self.url,
+      source: { workers: () => cluster.membership.members(), mounts: () => mounts.list() },
+      virtualNodes: config.cluster.virtualNodes,
+      connectTimeoutMs: config.client.connectTimeout,
+      idleTimeoutMs: config.client.idleTimeout,
+    }));
   const jobs = new LeaderJobs({
     store: cluster.etcd === undefined ? new FileJobStore(join(resolve(config.dataDir), 'jobs')) : new EtcdJobStore(cluster.etcd, { prefix: config.etcd.prefix }),
-    // The membership and mount table this coordinator watches, not a cached view of its own API: a worker that
-    // just joined owns its files at once, and files are placed on the ring the workers use.
-    client: () =>
-      (jobClient.of ??= new DoraClient({
-        address: self.url,
-        source: { workers: () => cluster.membership.members(), mounts: () => mounts.list() },
-        virtualNodes: config.cluster.virtualNodes,
-        connectTimeoutMs: config.client.connectTimeout,
-        idleTimeoutMs: config.client.idleTimeout,
-      })),
+    client,
     isLeader: () => leadership.isLeader,
     config,
   });
-  const node = await startCoordinatorNode(config, { mounts, workers: cluster.membership, leadership, jobs: () => jobs.manager });
+  const node = await startCoordinatorNode(config, { mounts, workers: cluster.membership, leadership, jobs: () => jobs.manager, client });
   self.url = node.url;
   if (cluster.etcd !== undefined) {
     election = await EtcdLeaderElection.open(cluster.etcd, { prefix: config.etcd.prefix, address: node.url, leaseTtlSeconds: Math.ceil(config.membership.leaseTtl / 1000) });

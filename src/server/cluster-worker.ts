@@ -57,12 +57,12 @@ export async function startClusterWorker(config: DoraConfig, options: { resolveC
   const client = new DoraClient({
     source: { workers: () => cluster.membership.members(), mounts: () => mounts.list() },
     virtualNodes: config.cluster.virtualNodes,
-    observe: (event) => metrics.onRouting(event),
+    observe: metrics.s3.observe,
     connectTimeoutMs: config.client.connectTimeout,
     idleTimeoutMs: config.client.idleTimeout,
     resolveCredentials: (mount) => (mount.credentials === undefined || options.resolveCredentials === undefined ? {} : options.resolveCredentials(mount.credentials)),
   });
-  const s3 = await startS3Gateway(config, dataDir, new RoutedNamespace(node.service, client, id));
+  const s3 = await startS3Gateway(config, dataDir, new RoutedNamespace(node.service, client, id), (event) => metrics.onS3Request(event));
   registered.as = await cluster.membership.join({
     id,
     address: node.url,

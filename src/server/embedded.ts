@@ -59,15 +59,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
   const node = await startWorkerNode(config, { mounts, metrics });
   tiers.of = node;
-  const s3 = await startS3Gateway(config, dataDir, localNamespace(node.service));
+  const s3 = await startS3Gateway(config, dataDir, localNamespace(node.service), (event) => metrics.onS3Request(event));
   const s3Url = s3.url;
   // Jobs run from the coordinator through a client of this one worker, kept in the data directory.
   const coordinatorUrl = { of: '' };
   const jobClient: { of?: DoraClient } = {};
-  const jobs = new JobManager({ config, store: new FileJobStore(join(dataDir, 'jobs')), client: () => (jobClient.of ??= new DoraClient({ address: coordinatorUrl.of, inProcess: inProcessWorkerApi(node) })) });
+  const client = (): DoraClient => (jobClient.of ??= new DoraClient({ address: coordinatorUrl.of, inProcess: inProcessWorkerApi(node) }));
+  const jobs = new JobManager({ config, store: new FileJobStore(join(dataDir, 'jobs')), client });
   const coordinator = await startCoordinatorNode(config, {
     mounts,
     jobs: () => jobs,
+    client,
     workers: new StaticMembership([{ id: 'worker-0', address: node.url, s3Address: s3Url, state: 'live', startedAt: Date.now(), capacityBytes: node.cacheSummary().capacityBytes }]),
   });
   coordinatorUrl.of = coordinator.url;

@@ -1,5 +1,6 @@
 import { DoraClient } from '../client/dora-client.js';
 import type { DoraConfig } from '../conf/config-keys.js';
+import { ClientMetrics } from '../metrics/client-metrics.js';
 import { DoraFuse } from '../fuse/dora-fuse.js';
 import { inProcessWorkerApi } from '../worker/in-process-worker-api.js';
 import type { WorkerNode } from '../worker/worker-node.js';
@@ -17,14 +18,16 @@ export interface FuseBesideWorker {
  * any client would.
  */
 export async function mountBesideWorker(worker: WorkerNode, coordinatorUrl: string, mountPoint: string, config: DoraConfig): Promise<FuseBesideWorker> {
+  const metrics = new ClientMetrics(worker.metrics.registry, 'fuse');
   const client = new DoraClient({
     address: coordinatorUrl,
+    observe: metrics.observe,
     inProcess: inProcessWorkerApi(worker),
     connectTimeoutMs: config.client.connectTimeout,
     idleTimeoutMs: config.client.idleTimeout,
   });
   try {
-    const fuse = await DoraFuse.mount({ client, mountPoint, settings: config.fuse });
+    const fuse = await DoraFuse.mount({ client, mountPoint, settings: config.fuse, observeIo: metrics.observeIo });
     return {
       fuse,
       async stop() {

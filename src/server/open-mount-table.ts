@@ -3,6 +3,8 @@ import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { MountStore } from '../mount/mount-store.js';
 import { MountTable } from '../mount/mount-table.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
+import { describeCause } from '../common/errors.js';
+import { log } from '../observe/log.js';
 import { resilientUfs, ufsPolicies } from '../ufs/wrappers/resilient-ufs.js';
 
 /** The mount table of a process, each store opened with the configured retries and timeouts (and metrics, on a worker). */
@@ -16,6 +18,10 @@ export function openMountTable(
   return MountTable.open(store, {
     registry: createDefaultUfsRegistry(policies.tuning),
     ...(options.resolveCredentials === undefined ? {} : { resolveCredentials: options.resolveCredentials }),
-    decorate: (ufs) => resilientUfs(ufs, policies, metrics === undefined ? {} : { observe: (event) => metrics.onUfsCall(event) }),
+    decorate: (ufs, mount) =>
+      resilientUfs(ufs, policies, {
+        ...(metrics === undefined ? {} : { observe: (event) => metrics.onUfsCall(mount.path, event), mount: mount.path }),
+        onRetry: (call, error, attempt) => log.warn({ mount: mount.path, op: call.op, path: call.path, attempt, err: describeCause(error) }, 'store call failed; retrying'),
+      }),
   });
 }

@@ -54,7 +54,7 @@ export interface LocalWorker {
 }
 
 /** A worker's `GET /v1/cache`: its counters, and pages and bytes summed over its tiers. */
-export type LocalWorkerCache = CacheSummary & { readonly pages: number; readonly bytes: number };
+export type LocalWorkerCache = CacheSummary;
 
 /** A `dora coordinator` process. */
 export interface LocalCoordinator {

@@ -7,8 +7,10 @@ import { TieredPageStore } from '../cache/tiered-page-store.js';
 import type { DoraConfig } from '../conf/config-keys.js';
 import type { InFlight } from '../http/in-flight.js';
 import { JsonServer } from '../http/json-server.js';
-import { WorkerMetrics, type CacheTotals } from '../metrics/worker-metrics.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { CacheSummary } from '../client/client-types.js';
 import type { MountTable } from '../mount/mount-table.js';
+import { noteCacheEvent } from '../observe/cache-span.js';
 import { MetadataCache } from './metadata-cache.js';
 import { addWorkerRoutes } from './worker-routes.js';
 import { WorkerService } from './worker-service.js';
@@ -24,13 +26,6 @@ export interface WorkerNode {
   stop(): Promise<void>;
 }
 
-export interface CacheSummary extends CacheTotals {
-  readonly pageSize: number;
-  readonly tiers: ReturnType<TieredPageStore['tierStats']>;
-  readonly pages: number;
-  readonly bytes: number;
-  readonly capacityBytes: number;
-}
 
 /**
  * A worker: its page store (a memory tier and disk tiers under the data directory), cache
@@ -48,7 +43,10 @@ export async function startWorkerNode(
     pageSize: config.cache.pageSize,
     readAheadPages: config.cache.readAheadPages,
     maxReadAheadFetches: config.cache.readAheadConcurrency,
-    observe: (event) => metrics.onCache(event),
+    observe: (event) => {
+      metrics.onCache(event);
+      noteCacheEvent(event);
+    },
   });
   const service = new WorkerService({
     mounts: deps.mounts,
@@ -68,7 +66,7 @@ export async function startWorkerNode(
       ...metrics.totals(),
     };
   };
-  const server = addWorkerRoutes(new JsonServer(), service, { metrics: metrics.registry, cacheSummary, decommission: deps.decommission });
+  const server = addWorkerRoutes(new JsonServer({ name: 'worker', metrics: metrics.registry, slowRequestMs: config.log.slowRequest }), service, { metrics: metrics.registry, cacheSummary, decommission: deps.decommission });
   const url = await server.listen(config.worker.port, config.host);
   return {
     url,

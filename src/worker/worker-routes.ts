@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { integerParam, readJson, requiredParam, sendError, type JsonServer } from '../http/json-server.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { addMetricsRoutes } from '../metrics/metrics-routes.js';
 import { DoraError } from '../common/errors.js';
 import { parseWriteType } from '../mount/mount-info.js';
 import { parseTags, parseWriteAttributes, WRITE_ATTRIBUTES_HEADER } from '../http/write-attributes.js';
@@ -15,15 +16,10 @@ export function addWorkerRoutes(
   worker: WorkerService,
   extra: { metrics: MetricsRegistry; cacheSummary: () => unknown; decommission?: (() => Promise<unknown>) | undefined },
 ): JsonServer {
-  return server
+  return addMetricsRoutes(server, extra.metrics)
     .route('POST', '/v1/decommission', async () => {
       if (extra.decommission === undefined) throw new DoraError('FAILED_PRECONDITION', 'Cannot decommission this worker: it is not part of a cluster (dora start)');
       return extra.decommission();
-    })
-    .route('GET', '/healthz', async () => ({ status: 'ok' }))
-    .route('GET', '/metrics', async (_req, res) => {
-      const { contentType, body } = await extra.metrics.text();
-      res.writeHead(200, { 'content-type': contentType }).end(body);
     })
     .route('GET', '/v1/cache', async () => extra.cacheSummary())
     .route('GET', '/v1/stat', (req) => worker.stat(requiredParam(req, 'path'), { signal: req.signal, attributes: req.query.get('attributes') === 'true' }))
@@ -80,6 +76,7 @@ export function addWorkerRoutes(
     .route('POST', '/v1/mkdir', (req) => worker.mkdir(requiredParam(req, 'path'), { signal: req.signal }))
     .route('POST', '/v1/invalidate', async (req) => ({ invalidated: await worker.invalidate(requiredParam(req, 'path')) }))
     .route('POST', '/v1/free', (req) => worker.free(requiredParam(req, 'path')))
+    .route('GET', '/v1/held', (req) => worker.held(requiredParam(req, 'path')))
     .route('POST', '/v1/load', (req) => worker.load(requiredParam(req, 'path'), { signal: req.signal, metadataOnly: req.query.get('metadataOnly') === 'true' }))
     .route('POST', '/v1/load-batch', async (req) => {
       const body = (await readJson(req)) as { paths?: unknown } | null;

@@ -102,8 +102,8 @@ export class WorkerService {
     if (end > start && Math.floor(start / pageSize) === Math.floor((end - 1) / pageSize)) {
       // Within one page (small random reads): the bytes at once, without a stream's overhead.
       const index = Math.floor(start / pageSize);
-      const page = await this.#o.cache.page(file, index, fetch);
-      return { bytes: page.subarray(start - index * pageSize, end - index * pageSize), status: fileStatus, length: end - start };
+      const bytes = await this.#o.cache.slice(file, index, fetch, start - index * pageSize, end - index * pageSize);
+      return { bytes, status: fileStatus, length: end - start };
     }
     const stream = Readable.from(this.#o.cache.read(file, fetch, { offset: start, length: end - start }), { objectMode: false });
     return { stream, status: fileStatus, length: end - start };
@@ -266,6 +266,25 @@ export class WorkerService {
     return freed;
   }
 
+  /**
+   * What the page cache holds of one file, without asking the store: pages and bytes over every
+   * version and tier (as the cache summary counts them), and, where this worker knows the file's
+   * version, how many of that version's pages it holds in any tier. Idempotent.
+   */
+  async held(path: string): Promise<{ path: string; pages: number; bytes: number; current?: { version: string; pages: number; of: number } }> {
+    const { resolved, doraPath } = await this.#resolve(path);
+    const fileId = resolved.ufs.uri + resolved.path;
+    const usage = resolved.path === '' ? undefined : this.#o.cache.files(fileId).find((f) => f.fileId === fileId);
+    const known = this.#o.metadata.lastKnown(doraPath);
+    const held = { path: doraPath, pages: usage?.pages ?? 0, bytes: usage?.bytes ?? 0 };
+    if (known?.kind !== 'file' || usage === undefined) return held;
+    const file = this.#cachedFile(resolved, known);
+    const of = this.#o.cache.pageCount(known.size);
+    let pages = 0;
+    for (let index = 0; index < of; index++) if (this.#o.cache.has(file, index)) pages += 1;
+    return { ...held, current: { version: known.version, pages, of } };
+  }
+
   async #resolve(path: string): Promise<{ resolved: Resolved; doraPath: string }> {
     const doraPath = normalizeDoraPath(path);
     return { resolved: await this.#o.mounts.resolve(doraPath), doraPath };
@@ -315,7 +334,7 @@ export class WorkerService {
   }
 
   #cachedFile(resolved: Resolved, status: UfsStatus): CachedFile {
-    return { fileId: resolved.ufs.uri + resolved.path, version: status.version, size: status.size };
+    return { fileId: resolved.ufs.uri + resolved.path, version: status.version, size: status.size, mount: resolved.mount.path };
   }
 
   /** Fetches page ranges of exactly this version; a changed file aborts the read and is re-checked next time. */

@@ -29,8 +29,8 @@ export function ufsPolicies(config: DoraConfig): UfsPolicies {
 export function resilientUfs(
   ufs: UnderFileSystem,
   policies: Pick<UfsPolicies, 'retry' | 'timeout'>,
-  options: { observe?: (event: UfsCallEvent) => void } & WithRetryOptions = {},
+  options: { observe?: (event: UfsCallEvent) => void; mount?: string } & WithRetryOptions = {},
 ): UnderFileSystem {
-  const observed = options.observe === undefined ? ufs : withMetrics(ufs, options.observe);
+  const observed = options.observe === undefined ? ufs : withMetrics(ufs, options.observe, options.mount);
   return withRetry(withTimeout(observed, policies.timeout), policies.retry, options);
 }

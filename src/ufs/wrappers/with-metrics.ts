@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { isDoraError, type ErrorCode } from '../../common/errors.js';
 import type { UfsCallOptions, UfsReadOptions, UfsReadResult, UnderFileSystem } from '../under-file-system.js';
+import { SpanKind, failSpan, inSpan, startSpan, withSpan } from '../../observe/tracing.js';
 import { ForwardingUfs, type UfsCall, type UfsOperation } from './forwarding-ufs.js';
 
 /** One finished call to a store. */
@@ -17,37 +18,61 @@ export interface UfsCallEvent {
 
 /**
  * Reports every call's outcome and latency, and every read's bytes, to `observe` (which must
- * not throw). The metrics module turns these into Prometheus series.
+ * not throw): the metrics module turns these into Prometheus series. When tracing is on, each
+ * call is also a client span `ufs.<op>` (a read's lasts until its last byte) of the mount.
  */
-export function withMetrics(ufs: UnderFileSystem, observe: (event: UfsCallEvent) => void): UnderFileSystem {
-  return new MeteredUfs(ufs, observe);
+export function withMetrics(ufs: UnderFileSystem, observe: (event: UfsCallEvent) => void, mount = ''): UnderFileSystem {
+  return new MeteredUfs(ufs, observe, mount);
 }
 
 class MeteredUfs extends ForwardingUfs {
   readonly #observe: (event: UfsCallEvent) => void;
+  readonly #mount: string;
 
-  constructor(inner: UnderFileSystem, observe: (event: UfsCallEvent) => void) {
+  constructor(inner: UnderFileSystem, observe: (event: UfsCallEvent) => void, mount: string) {
     super(inner);
     this.#observe = observe;
+    this.#mount = mount;
   }
 
   protected override async call<T, O extends UfsCallOptions>(call: UfsCall, options: O, run: (options: O) => Promise<T>): Promise<T> {
     const started = performance.now();
-    try {
-      const result = await run(options);
-      this.#report(call.op, 'ok', started);
-      return result;
-    } catch (error) {
-      this.#report(call.op, outcomeOf(error), started);
-      throw error;
-    }
+    const attempt = async (): Promise<T> => {
+      try {
+        const result = await run(options);
+        this.#report(call.op, 'ok', started);
+        return result;
+      } catch (error) {
+        this.#report(call.op, outcomeOf(error), started);
+        throw error;
+      }
+    };
+    // A read's span is made by `read`, which lasts until the stream ends.
+    return call.op === 'read' ? attempt() : inSpan(`ufs.${call.op}`, this.#attributes(call.path), attempt, { kind: SpanKind.CLIENT });
   }
 
   override async read(path: string, options: UfsReadOptions = {}): Promise<UfsReadResult> {
     const started = performance.now();
-    const opened = await super.read(path, options);
-    const observe = (outcome: 'ok' | ErrorCode, bytes: number): void => this.#report('read.stream', outcome, started, bytes);
+    const span = startSpan('ufs.read', { ...this.#attributes(path), 'dora.offset': options.offset ?? 0 }, SpanKind.CLIENT);
+    let opened: UfsReadResult;
+    try {
+      opened = await withSpan(span, () => super.read(path, options));
+    } catch (error) {
+      failSpan(span, error);
+      span?.end();
+      throw error;
+    }
+    const observe = (outcome: 'ok' | ErrorCode, bytes: number): void => {
+      this.#report('read.stream', outcome, started, bytes);
+      span?.setAttribute('dora.bytes', bytes);
+      if (outcome !== 'ok' && outcome !== 'CANCELLED') failSpan(span, new Error(outcome));
+      span?.end();
+    };
     return { status: opened.status, stream: Readable.from(counted(opened.stream, observe), { objectMode: false }) };
+  }
+
+  #attributes(path: string): Record<string, string> {
+    return { 'dora.mount': this.#mount, 'dora.store': this.uri, 'dora.store.path': path };
   }
 
   #report(op: UfsCallEvent['op'], outcome: UfsCallEvent['outcome'], started: number, bytes?: number): void {

@@ -1,0 +1,76 @@
+import type { DoraClient } from '../client/dora-client.js';
+import { errorFromBody } from '../client/remote-error.js';
+import { DoraError, isDoraError } from '../common/errors.js';
+import { requiredParam, type HttpRequest, type JsonServer } from '../http/json-server.js';
+import { normalizeDoraPath } from '../mount/dora-path.js';
+import type { WorkerDirectory } from './coordinator-routes.js';
+
+/** Entries in one page of `GET /api/v1/fs/list`. */
+const LIST_PAGE = 1000;
+/** How long a status waits for one worker to say what it holds. */
+const HELD_TIMEOUT_MS = 5000;
+
+/** What one worker's page cache holds of a file (`GET /v1/held` on the worker). */
+export interface HeldFile {
+  readonly pages: number;
+  readonly bytes: number;
+  /** Pages of the version the worker last saw, held in any tier, of `of` pages in that version. */
+  readonly current?: { readonly version: string; readonly pages: number; readonly of: number };
+}
+
+/**
+ * The namespace as the web UI browses it (docs/worker-api.md): one level of a directory with each
+ * file's owners on the ring, and one path's status with its owners and the workers whose cache
+ * holds any of it. Calls go through the coordinator's own client (the jobs' client).
+ */
+export function addNamespaceRoutes(server: JsonServer, deps: { client: () => DoraClient; workers: WorkerDirectory }): JsonServer {
+  return server
+    .route('GET', '/api/v1/fs/list', async (req) => {
+      const path = normalizeDoraPath(requiredParam(req, 'path'));
+      const client = deps.client();
+      const startAfter = req.query.get('startAfter') ?? undefined;
+      const page = await client.listPage(path, { limit: LIST_PAGE, signal: req.signal, ...(startAfter === undefined || startAfter === '' ? {} : { startAfter }) });
+      const entries = await Promise.all(
+        page.entries.map(async (entry) => (entry.kind === 'file' ? { ...entry, owners: await ownerIds(client, entry.path, req.signal) } : entry)),
+      );
+      return { path, entries, truncated: page.next !== undefined, ...(page.next === undefined ? {} : { next: page.next }) };
+    })
+    .route('GET', '/api/v1/fs/status', async (req) => {
+      const path = normalizeDoraPath(requiredParam(req, 'path'));
+      const client = deps.client();
+      const [status, owners] = await Promise.all([client.stat(path, { signal: req.signal }), ownerIds(client, path, req.signal)]);
+      if (status.kind !== 'file') return { status, owners, holders: [], unanswered: [] };
+      return { status, owners, ...(await holders(deps.workers, path, req)) };
+    });
+}
+
+async function ownerIds(client: DoraClient, path: string, signal: AbortSignal): Promise<string[]> {
+  return (await client.owners(path, { signal })).map((w) => w.id);
+}
+
+/** Asks every live worker at once what it holds of `path`: those holding any page, and those that did not answer. */
+async function holders(workers: WorkerDirectory, path: string, req: HttpRequest) {
+  const signal = AbortSignal.any([req.signal, AbortSignal.timeout(HELD_TIMEOUT_MS)]);
+  const answers = await Promise.all(
+    workers.members().map(async (w) => {
+      try {
+        return { id: w.id, held: await askHeld(w.address, path, signal) };
+      } catch (error) {
+        const e = isDoraError(error) ? error : new DoraError('UNAVAILABLE', `Cannot ask worker ${w.id} at ${w.address} what it holds of "${path}": ${String(error)}`);
+        return { id: w.id, error: { code: e.code, message: e.message } };
+      }
+    }),
+  );
+  return {
+    holders: answers.flatMap((a) => (a.held !== undefined && a.held.pages > 0 ? [{ id: a.id, ...a.held }] : [])),
+    unanswered: answers.flatMap((a) => (a.error === undefined ? [] : [{ id: a.id, error: a.error }])),
+  };
+}
+
+async function askHeld(address: string, path: string, signal: AbortSignal): Promise<HeldFile> {
+  const res = await fetch(`${address}/v1/held?${new URLSearchParams({ path })}`, { signal });
+  const text = await res.text();
+  if (!res.ok) throw errorFromBody(res.status, text, `Cannot ask the worker at ${address} what it holds of "${path}"`, `the worker at ${address}`);
+  const body = JSON.parse(text) as HeldFile;
+  return { pages: body.pages, bytes: body.bytes, ...(body.current === undefined ? {} : { current: body.current }) };
+}
