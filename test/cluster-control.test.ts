@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { sha256 } from '../src/testing/assertions.js';
 import { pathOwnedBy, type LocalCoordinator } from '../src/testing/local-cluster.js';
+import { scrape } from '../src/testing/prometheus-text.js';
 import { s3Options } from '../src/testing/s3-fixture.js';
 import { s3ClusterFixture, until } from './cluster-helpers.js';
 
@@ -59,7 +60,13 @@ describe('a cluster whose control plane fails', () => {
     await c.etcd.restart();
     const allLive = (listed: readonly { id: string; state: string }[]): boolean => ids.every((id) => listed.some((w) => w.id === id && w.state === 'live'));
     for (const coordinator of c.coordinators) await c.waitForNodes(allLive, 10_000, coordinator.url);
+    const joinedBefore = await Promise.all(c.coordinators.map(async (co) => (await scrape(co.url)).value('dora_membership_changes_total', { change: 'joined' })));
     const added = await c.addWorker(); // resolves once both coordinators list it
+    for (const [i, coordinator] of c.coordinators.entries()) {
+      const metrics = await scrape(coordinator.url);
+      assert.equal(metrics.value('dora_membership_changes_total', { change: 'joined' }), joinedBefore[i]! + 1, `${coordinator.url} counted the worker joining`);
+      assert.equal(metrics.value('dora_workers', { state: 'live' }), ids.length + 1);
+    }
     const placed = await Promise.all(Array.from({ length: 100 }, async (_, i) => (await c.client().owners(`/data/after/file-${i}`))[0]!.id));
     assert.ok(placed.includes(added.id), 'the new worker owns files');
     // Through the SDK and through the S3 API of a worker that was there during the outage: its view follows etcd again.
@@ -103,6 +110,7 @@ describe('a cluster whose control plane fails', () => {
     const took = Date.now() - killedAt;
     assert.ok(took <= 2 * LEASE_MS + 1000, `the follower led ${took} ms after the leader died`);
     assert.equal((await leadership(follower)).leader, follower.url);
+    assert.equal((await scrape(follower.url)).value('dora_coordinator_leader'), 1);
   });
 });
 
