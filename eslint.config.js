@@ -8,6 +8,8 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   { files: ['**/*.js'], languageOptions: { globals: globals.node } },
+  // The web UI: plain ES modules run by the browser.
+  { files: ['ui/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
   ...tseslint.configs.recommended,
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],

@@ -4,7 +4,9 @@ import type { DoraClient } from '../client/dora-client.js';
 import { DoraError } from '../common/errors.js';
 import { checkJobSpec } from './job-spec.js';
 import type { JobStore } from './job-store.js';
-import { isActive, NO_PROGRESS, type JobRecord } from './job-types.js';
+import { describeJob, isActive, NO_PROGRESS, type JobRecord } from './job-types.js';
+import { log } from '../observe/log.js';
+import { withRequest } from '../observe/request-context.js';
 import { runJob } from './run-job.js';
 import type { JobRunOptions } from './tree-runner.js';
 import type { DoraConfig } from '../conf/config-keys.js';
@@ -101,7 +103,9 @@ export class JobManager {
       return this.#store.save(this.get(job.id)).catch(() => undefined); // saved again at the next tick
     };
     const timer = setInterval(() => void (dirty && save()), SAVE_EVERY_MS);
-    const done = runJob({
+    log.info({ job: job.id, spec: job.spec, resumed: job.progress !== NO_PROGRESS }, `job ${describeJob(job.spec)}`);
+    // Every log line and worker request of the run carries the job's id as its request id.
+    const done = withRequest({ requestId: `job-${job.id}` }, () => runJob({
       ...this.#tuning,
       client: this.#client(),
       spec: job.spec,
@@ -113,8 +117,10 @@ export class JobManager {
         const failures = failure === undefined ? current.failures : [...current.failures, failure].slice(-KEPT_FAILURES);
         this.#jobs.set(job.id, { ...current, state, progress, failures, updatedAt: Date.now(), ...(isActive(state) ? {} : { endedAt: Date.now() }) });
         dirty = true;
+        if (failure !== undefined) log.warn({ job: job.id, path: failure.path, code: failure.code, err: failure.message }, 'job file failed');
+        if (!isActive(state)) log.info({ job: job.id, state, progress }, `job ${describeJob(job.spec)}: ${state}`);
       },
-    }).then(
+    })).then(
       () => undefined,
       () => undefined,
     );

@@ -26,7 +26,7 @@ const FAST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 const spec = <L extends string, T extends MetricType>(s: MetricSpec<L, T>): MetricSpec<L, T> => s;
 
 export const METRICS = {
-  info: spec({ name: 'dora_info', type: 'gauge', labels: ['role', 'version'], help: 'Always 1; labels tell the process role and dora version.', on: ['worker', 'coordinator', 'fuse'] }),
+  info: spec({ name: 'dora_info', type: 'gauge', labels: ['role', 'version'], help: 'Always 1; labels tell the process role and dora version.', on: ['worker', 'coordinator', 'fuse', 'sdk'] }),
 
   // The page cache, on workers.
   cachePageRequests: spec({
@@ -64,7 +64,7 @@ export const METRICS = {
   tierHits: spec({ name: 'dora_cache_tier_hits_total', type: 'counter', labels: ['tier'], help: 'Page lookups a tier answered, by tier.', on: ['worker'] }),
   tierMisses: spec({ name: 'dora_cache_tier_misses_total', type: 'counter', labels: ['tier'], help: 'Page lookups a tier did not have, by tier.', on: ['worker'] }),
 
-  // Under stores, wherever a process calls them (workers; clients falling back).
+  // Under stores, as workers call them.
   ufsRequests: spec({
     name: 'dora_ufs_requests_total',
     type: 'counter',
@@ -107,7 +107,7 @@ export const METRICS = {
     type: 'counter',
     labels: ['event'],
     help: 'Routing of calls to owner workers: failover (another replica served), fallback (the store served, no worker could), membership-change (the ring was rebuilt).',
-    on: ['worker', 'fuse', 'sdk', 'coordinator'],
+    on: ['worker', 'fuse', 'sdk'],
   }),
 
   // The coordinator.
@@ -120,10 +120,10 @@ export const METRICS = {
     name: 'dora_job_files',
     type: 'gauge',
     labels: ['id', 'kind', 'count'],
-    help: 'Files of each running job, by count: total (listed so far), done, failed, skipped.',
+    help: 'Files of each job under way (running or verifying), by count: total (listed so far), done, failed, skipped.',
     on: ['coordinator'],
   }),
-  jobBytes: spec({ name: 'dora_job_bytes', type: 'gauge', labels: ['id', 'kind'], help: 'Bytes each running job has moved so far.', on: ['coordinator'] }),
+  jobBytes: spec({ name: 'dora_job_bytes', type: 'gauge', labels: ['id', 'kind'], help: 'Bytes each job under way (running or verifying) has moved so far.', on: ['coordinator'] }),
 } as const;
 
 /** Series every process also exports: Node.js and process figures from prom-client, prefixed `dora_`. */
