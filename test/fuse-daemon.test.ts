@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { scrape } from '../src/testing/prometheus-text.js';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
@@ -183,7 +184,7 @@ describe('dora fuse mount over a cache smaller than the file', () => {
 
   it('reads a 64 MiB file right twice through an 8 MiB memory and 16 MiB disk cache', async () => {
     // Without the kernel's page cache across opens, the second read reaches the worker again.
-    const daemon = await scratch.daemon(dora!.coordinatorUrl, 'mnt', { 'fuse.kernelCache': 'off' });
+    const daemon = await scratch.daemon(dora!.coordinatorUrl, 'mnt', { 'fuse.kernelCache': 'off', 'metrics.port': '0' });
     const served = (): number => dora!.worker.cacheSummary().bytesFromStore + dora!.worker.cacheSummary().bytesFromCache;
     for (const read of ['first', 'second']) {
       const before = served();
@@ -193,6 +194,13 @@ describe('dora fuse mount over a cache smaller than the file', () => {
     const cache = dora!.worker.cacheSummary();
     for (const tier of cache.tiers) assert.ok(tier.bytes <= tier.capacityBytes, `${tier.name} holds ${tier.bytes} of ${tier.capacityBytes} bytes`);
     assert.ok(cache.bytesFetched >= 2 * SIZE - 24 * MiB, `the file did not fit, so the second read went to the store too: ${JSON.stringify(cache)}`);
+    // The daemon's own metrics: the kernel's reads through the FUSE interface.
+    const metricsUrl = /metrics at (http:\/\/\S+)\/metrics/.exec(daemon.process.output())?.[1];
+    assert.ok(metricsUrl !== undefined, daemon.process.output());
+    const fuse = await scrape(metricsUrl);
+    assert.ok(fuse.value('dora_io_bytes_total', { interface: 'fuse', op: 'read' }) >= 2 * SIZE);
+    assert.ok(fuse.value('dora_io_seconds_count', { interface: 'fuse', op: 'read' }) >= (2 * SIZE) / (1024 * 1024), 'one observation per kernel read (at most 1 MiB each)');
+    assert.equal(fuse.value('dora_info', { role: 'fuse' }), 1);
     await daemon.process.stop();
   });
 });
