@@ -130,7 +130,7 @@ describe('metrics after known operations', () => {
     assert.equal(coordinator.value('dora_jobs', { kind: 'load', state: 'succeeded' }), 1);
     assert.equal(coordinator.value('dora_coordinator_leader'), 1);
 
-    const summary = await client.cluster();
+    const summary = await client.cluster.summary();
     const cache = dora.worker.cacheSummary();
     assert.deepEqual(summary.totals, {
       workers: 1,
@@ -152,7 +152,7 @@ describe('metrics after known operations', () => {
     // The CLI shows the same figures.
     const { stdout } = await promisify(execFile)(process.execPath, [DORA_BIN, '--address', dora.coordinatorUrl, 'info', 'cluster', '--json']);
     const shown = JSON.parse(stdout) as typeof summary;
-    assert.deepEqual(shown.totals, (await client.cluster()).totals);
+    assert.deepEqual(shown.totals, (await client.cluster.summary()).totals);
     const { stdout: text } = await promisify(execFile)(process.execPath, [DORA_BIN, '--address', dora.coordinatorUrl, 'info', 'cluster']);
     assert.match(text, /1 of 1 workers live, 1 mounts; jobs: 0 running, 1 succeeded/);
     assert.match(text, /worker-0 +live/);
@@ -161,8 +161,8 @@ describe('metrics after known operations', () => {
   it('keeps a history of hit ratio and throughput, one point per interval', async () => {
     const start = Date.now();
     await client.readFile('/sales/q1.bin');
-    await until(async () => (await client.clusterHistory()).points.some((p) => p.time > start && p.cacheBytesPerSecond > 0), 'a point shows the read');
-    const { intervalMs, points } = await client.clusterHistory();
+    await until(async () => (await client.cluster.history()).points.some((p) => p.time > start && p.cacheBytesPerSecond > 0), 'a point shows the read');
+    const { intervalMs, points } = await client.cluster.history();
     assert.equal(intervalMs, 200);
     const read = points.find((p) => p.time > start && p.cacheBytesPerSecond > 0)!;
     assert.equal(read.hitRatio, 1, 'the read was all hits');

@@ -13,7 +13,7 @@ export const infoCommands: CommandModule = {
       .description('the whole cluster: workers with state, capacity, usage and hit ratio, and the totals')
       .option('--json', "the coordinator's GET /api/v1/cluster as JSON")
       .action(async (options: { json?: boolean }) => {
-        const summary = await (await context.client()).cluster({ signal: context.signal });
+        const summary = await (await context.client()).cluster.summary({ signal: context.signal });
         if (options.json === true) return context.json(summary);
         await context.write(describeCluster(summary));
       });

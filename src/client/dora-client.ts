@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { DoraError, isDoraError } from '../common/errors.js';
-import { checkedChunks, readAll } from '../common/streams.js';
+import { checkedChunks, readAll, releasing } from '../common/streams.js';
 import { normalizeDoraPath } from '../mount/dora-path.js';
 import type { MountInfo, MountRequest } from '../mount/mount-info.js';
 import { listingKey } from '../ufs/ufs-path.js';
 import { createDefaultUfsRegistry } from '../ufs/ufs-registry.js';
-import { DEFAULT_ADDRESS, type CallOptions, type ClientEvent, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
+import { DEFAULT_ADDRESS, type CallOptions, type DoraClientOptions, type ListOptions, type ReadOptions, type StatOptions, type WriteOptions } from './client-options.js';
 import type { BatchLoaded, CacheSummary, ClientStats, ClusterCacheSummary, FileStatus, FreedCache, LoadedFile, WorkerInfo } from './client-types.js';
-import type { ClusterHistoryView, ClusterSummary } from './cluster-summary-types.js';
+import { ClusterApi } from './cluster-api.js';
 import { ClusterView } from './cluster-view.js';
 import { normalizeAddress } from './coordinator-address.js';
 import { CoordinatorApi } from './coordinator-api.js';
@@ -32,15 +32,14 @@ import { WorkerRouter, type Route, type WorkerCall } from './worker-router.js';
 export class DoraClient {
   readonly address: string;
   readonly jobs: JobsApi; // the coordinator's jobs: load whole directories, follow and stop them
+  readonly cluster: ClusterApi; // the coordinator's view of the whole cluster: summary and history
   readonly #transport: HttpTransport;
   readonly #coordinator: Peer;
   readonly #view: ClusterView;
   readonly #admin: CoordinatorApi;
   readonly #fallback: StoreFallback | undefined;
   readonly #router: WorkerRouter;
-  readonly #observe: ((event: ClientEvent) => void) | undefined;
   readonly #io: IoObserver;
-  #fallbacks = 0;
   #readRetries = 0;
   #closed = false;
 
@@ -50,7 +49,7 @@ export class DoraClient {
     this.#coordinator = { role: 'coordinator', url: this.address };
     this.#admin = new CoordinatorApi(this.#transport, this.#coordinator);
     this.jobs = new JobsApi(this.#transport, this.#coordinator);
-    this.#observe = options.observe;
+    this.cluster = new ClusterApi(this.#transport, this.#coordinator);
     this.#io = new IoObserver(options.observeIo);
     this.#view = new ClusterView({
       transport: this.#transport,
@@ -76,6 +75,7 @@ export class DoraClient {
         registry: options.registry ?? createDefaultUfsRegistry(),
         mounts: fixed === undefined ? (signal) => this.#view.mounts({ signal }) : () => Promise.resolve(fixed),
         resolveCredentials: options.resolveCredentials,
+        onFallback: () => options.observe?.('fallback'),
       });
     }
   }
@@ -257,16 +257,6 @@ export class DoraClient {
     }, NOTHING_FREED);
   }
 
-  /** The whole cluster now: every worker's state and cache figures, and the totals (`dora info cluster`). */
-  cluster(options: CallOptions = {}): Promise<ClusterSummary> {
-    return this.#admin.cluster(options);
-  }
-
-  /** The cluster's hit ratio and throughput over the last hour, as the coordinator sampled them. */
-  clusterHistory(options: CallOptions = {}): Promise<ClusterHistoryView> {
-    return this.#admin.clusterHistory(options);
-  }
-
   /** Every worker's page cache, as the coordinator reports it. */
   cacheSummary(options: CallOptions = {}): Promise<ClusterCacheSummary> {
     return this.#admin.cacheSummary(options);
@@ -336,7 +326,7 @@ export class DoraClient {
   }
 
   stats(): ClientStats {
-    return { fallbacks: this.#fallbacks, failovers: this.#router.failovers, readRetries: this.#readRetries, membershipChanges: this.#view.membershipChanges };
+    return { fallbacks: this.#fallback?.served ?? 0, failovers: this.#router.failovers, readRetries: this.#readRetries, membershipChanges: this.#view.membershipChanges };
   }
 
   /** Closes pooled connections and stores opened for fallback. Idempotent. */
@@ -396,26 +386,9 @@ export class DoraClient {
     }
   }
 
-  /**
-   * Runs `call` on the store after the worker failed with `error`, or rethrows `error` when
-   * fallback does not apply. When the fallback cannot reach the coordinator either (for the mount
-   * table), the worker's error is the one reported.
-   */
-  async #viaFallback<T>(error: unknown, signal: AbortSignal | undefined, call: (fallback: StoreFallback) => Promise<T>): Promise<T> {
-    const fallback = this.#fallbackFor(error, signal);
-    try {
-      return await call(fallback);
-    } catch (failure) {
-      throw isUnreachable(failure) ? error : failure;
-    }
-  }
-
-  /** The fallback to use after `error`, counted; rethrows `error` when fallback does not apply. */
-  #fallbackFor(error: unknown, signal: AbortSignal | undefined): StoreFallback {
-    if (this.#fallback === undefined || !isUnreachable(error) || signal?.aborted === true || this.#closed) throw error;
-    this.#fallbacks++;
-    this.#observe?.('fallback');
-    return this.#fallback;
+  /** Runs `call` on the store after the worker failed with `error` (see StoreFallback.after); rethrows `error` without a fallback. */
+  #viaFallback<T>(error: unknown, signal: AbortSignal | undefined, call: (fallback: StoreFallback) => Promise<T>): Promise<T> {
+    return this.#fallback === undefined ? Promise.reject(error) : this.#fallback.after(error, signal, call);
   }
 
   /** Runs `call` on the workers of `path` (see WorkerRouter.run). */
@@ -430,12 +403,3 @@ const NOTHING_FREED: FreedCache = { files: 0, pages: 0, bytes: 0 };
 
 /** How long a client inside a worker trusts the worker's own membership view and mount table. */
 const SOURCE_TTL_MS = 250;
-
-/** Passes a read's body through and calls `release` once it ends, however it ends. */
-async function* releasing(body: AsyncIterable<Uint8Array>, release: () => void): AsyncGenerator<Uint8Array> {
-  try {
-    yield* body;
-  } finally {
-    release();
-  }
-}

@@ -4,6 +4,7 @@ import { coveringMount, isUnder, normalizeDoraPath, relativeTo } from '../mount/
 import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
 import type { UfsStatus, UnderFileSystem } from '../ufs/under-file-system.js';
 import type { FileStatus } from './client-types.js';
+import { isUnreachable } from './remote-error.js';
 
 /** A mount as fallback needs it: where it is, the store, and the options to open the store with. */
 export interface FallbackMount {
@@ -19,6 +20,8 @@ export interface StoreFallbackOptions {
   readonly mounts: (signal?: AbortSignal) => Promise<readonly FallbackMount[]>;
   /** Store options a mount needs beyond those listed (secrets the coordinator redacts). */
   readonly resolveCredentials?: ((mount: FallbackMount) => UfsOptions | Promise<UfsOptions>) | undefined;
+  /** Told of each call served here. */
+  readonly onFallback?: (() => void) | undefined;
 }
 
 interface Signalled {
@@ -38,9 +41,32 @@ const REDACTED = '***';
 export class StoreFallback {
   readonly #options: StoreFallbackOptions;
   readonly #opened = new Map<string, Promise<UnderFileSystem>>();
+  #served = 0;
+  #closed = false;
 
   constructor(options: StoreFallbackOptions) {
     this.#options = options;
+  }
+
+  /** Calls served from the stores since created. */
+  get served(): number {
+    return this.#served;
+  }
+
+  /**
+   * Runs `call` here after a worker failed with `error`, or rethrows `error` when fallback does not
+   * apply (the worker answered, the caller gave up, the fallback is closed). When the fallback
+   * cannot reach the coordinator either (for the mount table), the worker's error is the one reported.
+   */
+  async after<T>(error: unknown, signal: AbortSignal | undefined, call: (fallback: this) => Promise<T>): Promise<T> {
+    if (!isUnreachable(error) || signal?.aborted === true || this.#closed) throw error;
+    this.#served += 1;
+    this.#options.onFallback?.();
+    try {
+      return await call(this);
+    } catch (failure) {
+      throw isUnreachable(failure) ? error : failure;
+    }
   }
 
   async stat(path: string, options: Signalled = {}): Promise<FileStatus> {
@@ -69,6 +95,7 @@ export class StoreFallback {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     const opened = [...this.#opened.values()];
     this.#opened.clear();
     await Promise.all(opened.map(async (ufs) => (await ufs.catch(() => undefined))?.close()));

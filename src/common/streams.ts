@@ -48,3 +48,12 @@ export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Buffer
   for await (const chunk of source) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   return Buffer.concat(chunks);
 }
+
+/** Passes a stream's chunks through and calls `release` once it ends, however it ends. */
+export async function* releasing(body: AsyncIterable<Uint8Array>, release: () => void): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } finally {
+    release();
+  }
+}
