@@ -24,22 +24,19 @@ export class MetricsRegistry {
   counter<L extends string>(spec: MetricSpec<L, 'counter'>): Counter<L> {
     const existing = this.#registry.getSingleMetric(spec.name);
     if (existing !== undefined) return existing as Counter<L>;
-    return new Counter({ name: spec.name, help: spec.help, labelNames: spec.labels, registers: [this.#registry] });
+    return new Counter(this.#named(spec));
   }
 
   histogram<L extends string>(spec: MetricSpec<L, 'histogram'>): Histogram<L> {
     const existing = this.#registry.getSingleMetric(spec.name);
     if (existing !== undefined) return existing as Histogram<L>;
-    return new Histogram({ name: spec.name, help: spec.help, labelNames: spec.labels, buckets: [...(spec.buckets ?? [])], registers: [this.#registry] });
+    return new Histogram({ ...this.#named(spec), buckets: [...(spec.buckets ?? [])] });
   }
 
   /** A gauge read at scrape time from `collect`. */
   gauge<L extends string>(spec: MetricSpec<L, 'gauge'>, collect: Collect<L>): void {
     new Gauge({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labels,
-      registers: [this.#registry],
+      ...this.#named(spec),
       collect() {
         this.reset();
         for (const [labels, value] of collect()) this.set(labels, value);
@@ -50,15 +47,16 @@ export class MetricsRegistry {
   /** A counter whose totals are kept elsewhere (a page store's evictions) and read at scrape time. */
   counterFrom<L extends string>(spec: MetricSpec<L, 'counter'>, collect: Collect<L>): void {
     new Counter({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labels,
-      registers: [this.#registry],
+      ...this.#named(spec),
       collect() {
         this.reset();
         for (const [labels, value] of collect()) this.inc(labels, value);
       },
     });
+  }
+
+  #named<L extends string>(spec: MetricSpec<L>): { name: string; help: string; labelNames: readonly L[]; registers: Registry[] } {
+    return { name: spec.name, help: spec.help, labelNames: spec.labels, registers: [this.#registry] };
   }
 
   /** The Prometheus text exposition. */
