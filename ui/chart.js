@@ -6,7 +6,7 @@ import { clock } from './format.js';
 
 const WIDTH = 640;
 const HEIGHT = 220;
-const MARGIN = { left: 72, right: 16, top: 26, bottom: 40 };
+const MARGIN = { left: 86, right: 16, top: 26, bottom: 40 };
 const X_TICK_MS = 10 * 60_000;
 /** Steps a nice axis maximum is made of, per power of 1024 (byte figures) or 10 (others). */
 const NICE = [1, 1.25, 2, 2.5, 4, 5, 8, 10, 16, 20, 25, 32, 40, 50, 64, 80, 100, 128, 160, 200, 256, 320, 400, 512, 640, 800, 1024];
@@ -50,7 +50,7 @@ export function lineChart({ series, from, to, yMax, base = 10, yFormat, yTitle, 
     s('line', { class: 'axis', x1: MARGIN.left, x2: MARGIN.left, y1: MARGIN.top, y2: MARGIN.top + plotH }),
     s('line', { class: 'axis', x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: MARGIN.top + plotH, y2: MARGIN.top + plotH }),
     s('text', { class: 'axis-title', x: MARGIN.left + plotW / 2, y: HEIGHT - 4, 'text-anchor': 'middle' }, xTitle),
-    s('text', { class: 'axis-title', x: 14, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', transform: `rotate(-90 14 ${MARGIN.top + plotH / 2})` }, yTitle),
+    s('text', { class: 'axis-title', x: 12, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', transform: `rotate(-90 12 ${MARGIN.top + plotH / 2})` }, yTitle),
   );
 
   series.forEach((line, i) => {
@@ -59,17 +59,21 @@ export function lineChart({ series, from, to, yMax, base = 10, yFormat, yTitle, 
       s('line', { class: `series ${line.className}`, x1: legendX, x2: legendX + 18, y1: 11, y2: 11 }),
       s('text', { class: 'legend', x: legendX + 24, y: 15 }, line.name),
     );
-    let d = '';
+    // Runs of points without a gap: each a polyline, a lone point a dot.
+    const runs = [];
     let previous;
     for (const [t, v] of line.points) {
       if (v === null || !Number.isFinite(v) || t < from) {
         previous = undefined;
         continue;
       }
-      d += `${previous === undefined || t - previous > gapMs ? 'M' : 'L'}${x(t).toFixed(1)},${y(v).toFixed(1)} `;
+      if (previous === undefined || t - previous > gapMs) runs.push([]);
+      runs.at(-1).push([x(t).toFixed(1), y(v).toFixed(1)]);
       previous = t;
     }
+    const d = runs.map((run) => `M${run.map(([px, py]) => `${px},${py}`).join(' L')}`).join(' ');
     if (d !== '') svg.append(s('path', { class: `series ${line.className}`, d, 'data-testid': `${testid}-${line.className}` }));
+    for (const run of runs) if (run.length === 1) svg.append(s('circle', { class: `dot-point ${line.className}`, cx: run[0][0], cy: run[0][1], r: 3 }));
     if (line.points.length <= 400) {
       for (const [t, v] of line.points) {
         if (v === null || !Number.isFinite(v) || t < from) continue;

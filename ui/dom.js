@@ -32,6 +32,19 @@ export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
+const drawn = new WeakMap();
+
+/**
+ * Whether `data` differs from what `element` was last drawn from (and remembers it): a refresh
+ * redraws only what changed, so a link or button is not replaced under the pointer.
+ */
+export function changed(element, data) {
+  const key = JSON.stringify(data);
+  if (drawn.get(element) === key) return false;
+  drawn.set(element, key);
+  return true;
+}
+
 /** Replaces the children of `element`. */
 export function replace(element, ...children) {
   element.replaceChildren();

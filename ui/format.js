@@ -34,6 +34,7 @@ export function rate(n) {
 /** A ratio 0..1 as a percentage: "95.2%"; null (nothing to divide yet) as a dash. */
 export function percent(ratio) {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—';
+  if (ratio > 0 && ratio < 0.0005) return '<0.1%';
   return `${short(ratio * 100)}%`;
 }
 
@@ -55,9 +56,10 @@ export function dateTime(ms) {
   return `${date} ${clock(ms)}`;
 }
 
-/** A span of time: "45 s", "3 min 20 s", "2 h 5 min", "3 d 4 h". */
+/** A span of time: "0.4 s", "45 s", "3 min 20 s", "2 h 5 min", "3 d 4 h". */
 export function duration(ms) {
   if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 10_000) return `${short(ms / 1000)} s`;
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;

@@ -3,7 +3,7 @@
 // POST /api/v1/jobs/stop (docs/jobs.md).
 
 import * as api from './api.js';
-import { badge, h, link, num, replace } from './dom.js';
+import { badge, changed, h, link, num, replace } from './dom.js';
 import { bytes, count, dateTime, duration, parseBytes, percent, rate } from './format.js';
 
 const STATE_BADGES = { running: 'info', verifying: 'info', succeeded: 'ok', failed: 'bad', stopped: 'muted' };
@@ -15,6 +15,7 @@ const target = (spec) => ('from' in spec ? `${spec.from} → ${spec.to}` : spec.
 
 export function create(root, params, ctx) {
   const selected = params.get('id') ?? undefined;
+  const stops = new Map();
   const tbody = h('tbody');
   const detail = h('section', { class: 'panel', 'data-testid': 'job-detail', hidden: selected === undefined });
   root.append(
@@ -27,8 +28,16 @@ export function create(root, params, ctx) {
     title: 'Jobs',
     async refresh(signal) {
       const jobs = (await api.jobs(signal)).sort((a, b) => b.submittedAt - a.submittedAt);
-      renderJobs(tbody, jobs, ctx);
-      if (selected !== undefined) renderDetail(detail, jobs.find((j) => j.id === selected) ?? (await api.job(selected, signal)));
+      // Redrawn when a job changed, and every 10 s for the times; a running job's stop button is kept across redraws.
+      if (changed(tbody, [jobs, Math.floor(Date.now() / 10_000)])) renderJobs(tbody, jobs, selected, (job) => (stops.get(job.id) ?? stops.set(job.id, stopButton(job, ctx)).get(job.id)));
+      if (selected === undefined) return;
+      try {
+        const job = jobs.find((j) => j.id === selected) ?? (await api.job(selected, signal));
+        if (changed(detail, job)) renderDetail(detail, job);
+      } catch (error) {
+        if (changed(detail, { error: error.message })) replace(detail, h('h2', {}, 'Job ', h('code', {}, selected)), h('p', { class: 'cell-error', 'data-testid': 'job-detail-error' }, `${error.code ?? 'ERROR'}: ${error.message}`));
+        throw error;
+      }
     },
   };
 }
@@ -104,7 +113,7 @@ function stopButton(job, ctx) {
   return button;
 }
 
-function renderJobs(tbody, jobs, ctx) {
+function renderJobs(tbody, jobs, selected, stopButton) {
   if (jobs.length === 0) {
     replace(tbody, h('tr', {}, h('td', { colspan: HEADINGS.length, class: 'empty-row', 'data-testid': 'jobs-empty' }, 'No jobs yet: submit one above.')));
     return;
@@ -118,7 +127,7 @@ function renderJobs(tbody, jobs, ctx) {
       const share = p.bytesListed > 0 ? p.bytesDone / p.bytesListed : p.filesListed > 0 ? (p.filesDone + p.filesSkipped) / p.filesListed : job.state === 'succeeded' ? 1 : 0;
       return h(
         'tr',
-        { 'data-testid': id, class: job.state === 'failed' ? 'row-bad' : undefined },
+        { 'data-testid': id, class: [job.state === 'failed' && 'row-bad', job.id === selected && 'selected'] },
         h('td', {}, link(`#/jobs?id=${encodeURIComponent(job.id)}`, job.id, { class: 'mono' })),
         h('td', {}, job.spec.kind),
         h('td', {}, h('code', {}, target(job.spec))),
@@ -129,7 +138,7 @@ function renderJobs(tbody, jobs, ctx) {
         num('td', `${id}-files-failed`, p.filesFailed, count, { class: p.filesFailed > 0 ? 'bad' : undefined }),
         h('td', {}, dateTime(job.submittedAt)),
         h('td', { class: 'num' }, duration((job.endedAt ?? now) - job.submittedAt)),
-        h('td', {}, isActive(job) ? stopButton(job, ctx) : null),
+        h('td', {}, isActive(job) ? stopButton(job) : null),
       );
     }),
   );
@@ -150,9 +159,10 @@ function renderDetail(panel, job) {
   ];
   replace(
     panel,
-    h('h2', {}, 'Job ', h('code', {}, job.id)),
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Job ', h('code', {}, job.id)), link('#/jobs', 'close', { class: 'action-link' })),
     h('dl', { class: 'fields' }, fields.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-    h('h3', {}, 'Failures ', h('span', { class: 'muted' }, `(the last ${count(job.failures.length)} kept)`)),
+    h('h3', {}, 'Failures'),
+    job.progress.filesFailed > job.failures.length ? h('p', { class: 'muted' }, `${count(job.progress.filesFailed)} files failed; the last ${count(job.failures.length)} are kept:`) : null,
     job.failures.length === 0
       ? h('p', { class: 'muted', 'data-testid': 'job-failures-empty' }, 'No file failed.')
       : h(

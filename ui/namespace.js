@@ -3,7 +3,7 @@
 // Calls GET /api/v1/mounts, /api/v1/fs/list and /api/v1/fs/status.
 
 import * as api from './api.js';
-import { badge, h, link, num, replace } from './dom.js';
+import { badge, changed, h, link, num, replace } from './dom.js';
 import { bytes, count, dateTime, duration, percent } from './format.js';
 
 /** A console link to a namespace view; slashes left readable. */
@@ -55,13 +55,17 @@ export function create(root, params) {
     title: `Namespace ${dir}`,
     async refresh(signal) {
       const [m, l, s] = await Promise.allSettled([api.mounts(signal), api.list(dir, after, signal), file === undefined ? undefined : api.status(file, signal)]);
-      if (m.status === 'fulfilled') renderMounts(mounts, m.value);
-      if (l.status === 'fulfilled') renderListing(listing, paging, l.value, { dir, after, file });
-      else if (l.reason?.code === 'NOT_A_DIRECTORY') window.location.replace(namespaceHash({ path: parentOf(dir), file: dir }));
-      else replace(listing, errorRow(5, l.reason, 'listing-error'));
+      if (m.status === 'fulfilled' && changed(mounts, m.value)) renderMounts(mounts, m.value);
+      if (l.status === 'fulfilled') {
+        if (changed(listing, l.value)) renderListing(listing, paging, l.value, { dir, after, file });
+      } else if (l.reason?.code === 'NOT_A_DIRECTORY') {
+        window.location.replace(namespaceHash({ path: parentOf(dir), file: dir })); // a file: shown in its directory
+        return;
+      } else if (changed(listing, { error: l.reason?.message })) replace(listing, errorRow(5, l.reason, 'listing-error'));
       if (file !== undefined) {
-        if (s.status === 'fulfilled') renderDetail(detail, s.value);
-        else replace(detail, h('h2', {}, file), h('p', { class: 'cell-error', 'data-testid': 'file-error' }, `${s.reason?.code}: ${s.reason?.message}`));
+        if (s.status === 'fulfilled') {
+          if (changed(detail, s.value)) renderDetail(detail, s.value);
+        } else if (changed(detail, { error: s.reason?.message })) replace(detail, h('h2', {}, file), h('p', { class: 'cell-error', 'data-testid': 'file-error' }, `${s.reason?.code}: ${s.reason?.message}`));
       }
       const failed = [m, l, s].find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;

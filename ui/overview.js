@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { lineChart } from './chart.js';
-import { badge, h, num, replace } from './dom.js';
+import { badge, changed, h, num, replace } from './dom.js';
 import { bytes, clock, count, duration, percent, rate } from './format.js';
 
 const HOUR_MS = 3_600_000;
@@ -48,9 +48,12 @@ export function create(root) {
         historyAt = Date.now();
       }
       replace(subtitle, `As of ${clock(summary.time)} · leading coordinator: `, h('code', {}, summary.leader ?? 'none (jobs wait for a leader)'));
-      renderCards(cards, summary);
-      renderWorkers(workers, summary);
-      renderCharts({ hitChart, rateChart, hitLatest, rateLatest }, history, summary.time);
+      if (changed(cards, [summary.totals, summary.mounts, summary.jobs])) renderCards(cards, summary);
+      if (changed(workers, [summary.workers, Math.floor(summary.time / 1000)])) renderWorkers(workers, summary);
+      // The time axis moves on with the clock: redrawn at least every 10 s.
+      if (changed(hitChart, [history.points.at(-1)?.time, history.points.length, Math.floor(summary.time / 10_000)])) {
+        renderCharts({ hitChart, rateChart, hitLatest, rateLatest }, history, summary.time);
+      }
     },
   };
 }

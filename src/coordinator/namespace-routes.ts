@@ -1,8 +1,11 @@
 import type { DoraClient } from '../client/dora-client.js';
 import { errorFromBody } from '../client/remote-error.js';
+import type { ListPage } from '../client/worker-api.js';
 import { DoraError, isDoraError } from '../common/errors.js';
 import { requiredParam, type HttpRequest, type JsonServer } from '../http/json-server.js';
-import { normalizeDoraPath } from '../mount/dora-path.js';
+import { isUnder, normalizeDoraPath, relativeTo } from '../mount/dora-path.js';
+import type { MountInfo } from '../mount/mount-info.js';
+import type { FileStatus } from '../worker/file-status.js';
 import type { WorkerDirectory } from './coordinator-routes.js';
 
 /** Entries in one page of `GET /api/v1/fs/list`. */
@@ -28,8 +31,13 @@ export function addNamespaceRoutes(server: JsonServer, deps: { client: () => Dor
     .route('GET', '/api/v1/fs/list', async (req) => {
       const path = normalizeDoraPath(requiredParam(req, 'path'));
       const client = deps.client();
-      const startAfter = req.query.get('startAfter') ?? undefined;
-      const page = await client.listPage(path, { limit: LIST_PAGE, signal: req.signal, ...(startAfter === undefined || startAfter === '' ? {} : { startAfter }) });
+      const startAfter = req.query.get('startAfter') || undefined;
+      const page: ListPage = await client.listPage(path, { limit: LIST_PAGE, signal: req.signal, ...(startAfter === undefined ? {} : { startAfter }) }).catch(async (error: unknown) => {
+        // No mount covers a directory above mount points ('/' with only '/sales' mounted): its entries are the mount points' paths.
+        const above = isDoraError(error, 'NOT_FOUND') && startAfter === undefined ? mountPointsBelow(path, await client.mounts({ signal: req.signal })) : [];
+        if (above.length === 0) throw error;
+        return { entries: above };
+      });
       const entries = await Promise.all(
         page.entries.map(async (entry) => (entry.kind === 'file' ? { ...entry, owners: await ownerIds(client, entry.path, req.signal) } : entry)),
       );
@@ -42,6 +50,18 @@ export function addNamespaceRoutes(server: JsonServer, deps: { client: () => Dor
       if (status.kind !== 'file') return { status, owners, holders: [], unanswered: [] };
       return { status, owners, ...(await holders(deps.workers, path, req)) };
     });
+}
+
+/** The entries of a directory no mount covers: the next segment of each mount point below it, as directories. */
+function mountPointsBelow(path: string, mounts: readonly MountInfo[]): FileStatus[] {
+  const children = new Map<string, FileStatus>();
+  for (const mount of mounts) {
+    if (mount.path === path || !isUnder(mount.path, path)) continue;
+    const name = relativeTo(mount.path, path).split('/')[0]!;
+    const child = path === '/' ? `/${name}` : `${path}/${name}`;
+    children.set(child, { path: child, name, kind: 'directory', size: 0, mtimeMs: 0, version: '', mount: child === mount.path ? mount.path : '' });
+  }
+  return [...children.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
 async function ownerIds(client: DoraClient, path: string, signal: AbortSignal): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DoraError } from '../common/errors.js';
 import type { JsonServer, Route } from '../http/json-server.js';
@@ -40,7 +40,7 @@ export async function addWebRoutes(server: JsonServer, dir: string = UI_DIR): Pr
     },
   );
   for (const name of names) {
-    const body = await readFile(`${dir}/${name}`);
+    const body = await readFile(join(dir, name));
     const type = CONTENT_TYPES[extname(name)]!;
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     const serve: Route = async (req, res) => {
