@@ -94,11 +94,14 @@ describe('a dora process observed from outside', () => {
     const res = await fetch(`${urls.worker}/v1/stat?path=${encodeURIComponent('/logs/day1.bin')}`, { headers: { 'x-request-id': 'observed-test-1' } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-request-id'), 'observed-test-1', 'the id the caller sent is kept');
-    const generated = await fetch(`${urls.web}/api/v1/mounts`);
-    const id = generated.headers.get('x-request-id') ?? '';
+    // Without one, an answer carries an id only when it is an error: the id its log line has.
+    assert.equal((await fetch(`${urls.web}/api/v1/mounts`)).headers.get('x-request-id'), null);
+    const failed = await fetch(`${urls.web}/api/v1/no-such-route`);
+    assert.equal(failed.status, 404);
+    const id = failed.headers.get('x-request-id') ?? '';
     assert.match(id, /^[0-9A-F]{16}$/);
     const lines = () => stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-    await until(async () => lines().some((l) => l['requestId'] === id), 'the coordinator request is logged');
+    await until(async () => lines().some((l) => l['requestId'] === id && l['status'] === 404), 'the failed coordinator request is logged with that id');
     for (const line of lines()) {
       assert.ok(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(String(line['level'])), JSON.stringify(line));
       assert.equal(typeof line['time'], 'string');

@@ -63,8 +63,8 @@ describe('CacheManager', () => {
     const events: CacheEvent[] = [];
     const { fetch, fetched, file } = source(2 * PAGE);
     const cache = manager({ events });
-    const results = () => events.flatMap((e) => (e.kind === 'page' ? [e.result] : []));
-    const served = (fromCache: boolean) => events.reduce((n, e) => n + (e.kind === 'served' && e.fromCache === fromCache ? e.bytes : 0), 0);
+    const results = () => events.flatMap((e) => (e.kind === 'read' ? [e.result] : []));
+    const served = (fromCache: boolean) => events.reduce((n, e) => n + (e.kind === 'read' && (e.result === 'hit') === fromCache ? e.bytes : 0), 0);
     await collect(cache.read(file, fetch, { offset: 0, length: file.size }));
     await cache.flush();
     // The first read misses its first page; the second was fetched ahead (a sequential reader)

@@ -21,10 +21,8 @@ export type PageSource = 'hit' | 'miss' | 'joined';
 export type FetchReason = 'read' | 'readahead' | 'load';
 
 export type CacheEvent =
-  /** A reader asked for a page. */
-  | { readonly kind: 'page'; readonly file: CachedFile; readonly result: PageSource }
-  /** Bytes handed to a reader (a page slice), and whether the cache had them. */
-  | { readonly kind: 'served'; readonly file: CachedFile; readonly bytes: number; readonly fromCache: boolean }
+  /** A reader got bytes of a page (a slice of it): where the page came from, and the bytes sent. */
+  | { readonly kind: 'read'; readonly file: CachedFile; readonly result: PageSource; readonly bytes: number }
   /** Bytes fetched from the store into the cache. */
   | { readonly kind: 'fetch'; readonly file: CachedFile; readonly bytes: number; readonly reason: FetchReason; readonly durationMs: number };
 
@@ -90,28 +88,24 @@ export class CacheManager {
    * however many readers ask at the same time.
    */
   async slice(file: CachedFile, index: number, fetch: PageFetcher, from: number, to: number): Promise<Buffer> {
-    const { data, source } = await this.#page(file, index, fetch);
-    const bytes = data.subarray(from, to);
-    this.#options.observe?.({ kind: 'page', file, result: source });
-    this.#options.observe?.({ kind: 'served', file, bytes: bytes.length, fromCache: source === 'hit' });
-    return bytes;
-  }
-
-  async #page(file: CachedFile, index: number, fetch: PageFetcher): Promise<{ data: Buffer; source: PageSource }> {
     const key: PageKey = { fileId: file.fileId, version: file.version, index };
     const id = pageKeyString(key);
-    const pending = this.#inflight.get(id);
-    if (pending !== undefined) return { data: await pending, source: 'joined' };
-    const unstored = this.#unstored.get(id);
-    if (unstored !== undefined) {
-      this.#unstored.delete(id); // fetched ahead, but the store could not keep it: hand it over once
-      return { data: unstored, source: 'joined' };
+    let result: PageSource = 'joined';
+    let data = this.#unstored.get(id); // fetched ahead, but the store could not keep it: handed over once
+    if (data !== undefined) this.#unstored.delete(id);
+    else {
+      const pending = this.#inflight.get(id);
+      data = pending === undefined ? await this.#lookup(key) : await pending;
+      if (pending === undefined && data !== undefined) result = 'hit';
+      if (data === undefined) {
+        const raced = this.#inflight.get(id); // another reader may have started while we looked in the store
+        if (raced === undefined) result = 'miss';
+        data = raced === undefined ? await this.#fetchOnce(file, key, id, fetch, 'read') : await raced;
+      }
     }
-    const cached = await this.#lookup(key);
-    if (cached !== undefined) return { data: cached, source: 'hit' };
-    const raced = this.#inflight.get(id); // another caller may have started while we looked in the store
-    if (raced !== undefined) return { data: await raced, source: 'joined' };
-    return { data: await this.#fetchOnce(file, key, id, fetch, 'read'), source: 'miss' };
+    const bytes = data.subarray(from, to);
+    this.#options.observe?.({ kind: 'read', file, result, bytes: bytes.length });
+    return bytes;
   }
 
   /**

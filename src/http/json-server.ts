@@ -87,8 +87,11 @@ export class JsonServer {
   async #handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight.track(res);
     const url = new URL(raw.url ?? '/', 'http://localhost');
-    const requestId = acceptedRequestId(raw.headers[REQUEST_ID_HEADER]) ?? this.#ids.next();
-    res.setHeader(REQUEST_ID_HEADER, requestId);
+    // The caller's id is echoed; one of ours is made only when something needs it (a log line, a
+    // span, an error answer), not for each of the many small requests a busy worker serves.
+    let id = acceptedRequestId(raw.headers[REQUEST_ID_HEADER]);
+    if (id !== undefined) res.setHeader(REQUEST_ID_HEADER, id);
+    const requestId = (): string => (id ??= this.#ids.next());
     const key = `${raw.method ?? 'GET'} ${url.pathname}`;
     const route = this.#routes.has(key) ? key : 'unmatched';
     await serveObserved(
@@ -101,11 +104,11 @@ export class JsonServer {
         slowMs: this.#options.slowRequestMs ?? 2000,
         onDone: (seconds, status) => this.#latency?.observe({ route, status: String(status) }, seconds),
       },
-      () => this.#dispatch(raw, res, url),
+      () => this.#dispatch(raw, res, url, requestId),
     );
   }
 
-  async #dispatch(raw: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async #dispatch(raw: IncomingMessage, res: ServerResponse, url: URL, requestId: () => string): Promise<void> {
     // The abort signal is made only for routes that ask for it: most small requests never do.
     let controller: AbortController | undefined;
     let gone = false;
@@ -141,6 +144,7 @@ export class JsonServer {
       if (result === undefined) res.writeHead(204).end();
       else sendJson(res, 200, result);
     } catch (error) {
+      if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, requestId());
       sendError(res, error);
     }
   }
@@ -154,7 +158,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 /** Sends a failure as JSON; if the body had begun, the connection is cut so the client sees a short read. */
 export function sendError(res: ServerResponse, error: unknown): void {
   const e = isDoraError(error) ? error : new DoraError('INTERNAL', `Cannot answer the request: ${String(error)}`, { cause: error });
-  if (e.code === 'INTERNAL') log.error({ err: error }, e.message);
+  if (e.code === 'INTERNAL') log.error({ requestId: res.getHeader(REQUEST_ID_HEADER), err: error }, e.message);
   if (res.headersSent) {
     res.destroy(e);
     return;

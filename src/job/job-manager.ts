@@ -103,9 +103,10 @@ export class JobManager {
       return this.#store.save(this.get(job.id)).catch(() => undefined); // saved again at the next tick
     };
     const timer = setInterval(() => void (dirty && save()), SAVE_EVERY_MS);
-    log.info({ job: job.id, spec: job.spec, resumed: job.progress !== NO_PROGRESS }, `job ${describeJob(job.spec)}`);
-    // Every log line and worker request of the run carries the job's id as its request id.
-    const done = withRequest({ requestId: `job-${job.id}` }, () => runJob({
+    // The run's own lines carry the job's id as their request id; followed (debug), so do its workers' lines.
+    const requestId = `job-${job.id}`;
+    log.info({ requestId, job: job.id, spec: job.spec, resumed: job.progress !== NO_PROGRESS }, `job ${describeJob(job.spec)}`);
+    const done = withRequest({ requestId }, () => runJob({
       ...this.#tuning,
       client: this.#client(),
       spec: job.spec,
@@ -117,8 +118,8 @@ export class JobManager {
         const failures = failure === undefined ? current.failures : [...current.failures, failure].slice(-KEPT_FAILURES);
         this.#jobs.set(job.id, { ...current, state, progress, failures, updatedAt: Date.now(), ...(isActive(state) ? {} : { endedAt: Date.now() }) });
         dirty = true;
-        if (failure !== undefined) log.warn({ job: job.id, path: failure.path, code: failure.code, err: failure.message }, 'job file failed');
-        if (!isActive(state)) log.info({ job: job.id, state, progress }, `job ${describeJob(job.spec)}: ${state}`);
+        if (failure !== undefined) log.warn({ requestId, job: job.id, path: failure.path, code: failure.code, err: failure.message }, 'job file failed');
+        if (!isActive(state)) log.info({ requestId, job: job.id, state, progress }, `job ${describeJob(job.spec)}: ${state}`);
       },
     })).then(
       () => undefined,

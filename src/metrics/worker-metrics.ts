@@ -83,22 +83,22 @@ export class WorkerMetrics {
   /** For CacheManager's `observe`. */
   onCache(event: CacheEvent): void {
     const mount = event.file.mount ?? '';
-    if (event.kind === 'page') {
+    if (event.kind === 'read') {
+      const hit = event.result === 'hit';
       this.#pages.inc({ mount, result: event.result });
-      const n = this.#byMount.get(mount) ?? { hits: 0, all: 0 };
-      this.#byMount.set(mount, n);
+      this.#served.inc({ mount, source: hit ? 'cache' : 'store' }, event.bytes);
+      let n = this.#byMount.get(mount);
+      if (n === undefined) this.#byMount.set(mount, (n = { hits: 0, all: 0 }));
       n.all += 1;
-      if (event.result === 'hit') {
+      if (hit) {
         n.hits += 1;
         this.#totals.hits += 1;
+        this.#totals.bytesFromCache += event.bytes;
       } else {
         this.#totals.misses += 1;
+        this.#totals.bytesFromStore += event.bytes;
         if (event.result === 'joined') this.#totals.joined += 1;
       }
-    } else if (event.kind === 'served') {
-      this.#served.inc({ mount, source: event.fromCache ? 'cache' : 'store' }, event.bytes);
-      if (event.fromCache) this.#totals.bytesFromCache += event.bytes;
-      else this.#totals.bytesFromStore += event.bytes;
     } else {
       this.#fetched.inc({ mount, reason: event.reason }, event.bytes);
       this.#totals.bytesFetched += event.bytes;

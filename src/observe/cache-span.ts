@@ -9,7 +9,7 @@ const pages = new WeakMap<Span, { hit: number; miss: number; joined: number }>()
  * how many pages hit, missed or joined a fetch, and `dora.cache` = hit when every page did.
  */
 export function noteCacheEvent(event: CacheEvent): void {
-  if (!tracingEnabled() || event.kind !== 'page') return;
+  if (!tracingEnabled() || event.kind !== 'read') return;
   const span = trace.getActiveSpan();
   if (span === undefined) return;
   const counts = pages.get(span) ?? { hit: 0, miss: 0, joined: 0 };

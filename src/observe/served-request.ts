@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '@opentelemetry/api';
 import { log } from './log.js';
-import { withRequest } from './request-context.js';
+import { followingRequests, withRequest } from './request-context.js';
 import { SpanKind, extractTraceContext, inSpan, tracingEnabled, type Span } from './tracing.js';
 
 export interface ServedRequest {
   /** The server, in log lines: `worker`, `coordinator`, `s3`. */
   readonly server: string;
-  readonly requestId: string;
+  /** The request's id, made when first asked for (most requests of a busy server never need one). */
+  readonly requestId: () => string;
   /** The route or operation, for the span name and metrics: `GET /v1/read`, `GetObject`. */
   readonly name: () => string;
   readonly slowMs: number;
@@ -30,16 +31,14 @@ export function serveObserved(raw: IncomingMessage, res: ServerResponse, request
     const slow = ms >= request.slowMs;
     const level = status >= 500 || slow ? 'warn' : 'debug';
     if (!log.isLevelEnabled(level)) return;
-    withRequest({ requestId: request.requestId }, () =>
-      log[level]({ server: request.server, method: raw.method, url: raw.url, route: request.name(), status, ms: Math.round(ms * 10) / 10 }, slow ? 'slow request' : 'request'),
-    );
+    log[level]({ requestId: request.requestId(), server: request.server, method: raw.method, url: raw.url, route: request.name(), status, ms: Math.round(ms * 10) / 10 }, slow ? 'slow request' : 'request');
   });
-  return withRequest({ requestId: request.requestId }, () => {
+  const serve = (): Promise<void> => {
     if (!tracingEnabled()) return handle(undefined);
     const parent: Context = extractTraceContext(raw.headers);
     return inSpan(
       `${request.server} ${raw.method ?? 'GET'}`,
-      { 'http.request.method': raw.method ?? 'GET', 'url.path': (raw.url ?? '/').split('?')[0] ?? '/', 'dora.request_id': request.requestId },
+      { 'http.request.method': raw.method ?? 'GET', 'url.path': (raw.url ?? '/').split('?')[0] ?? '/', 'dora.request_id': request.requestId() },
       async (span) => {
         try {
           await handle(span);
@@ -50,5 +49,6 @@ export function serveObserved(raw: IncomingMessage, res: ServerResponse, request
       },
       { kind: SpanKind.SERVER, parent },
     );
-  });
+  };
+  return followingRequests() ? withRequest({ requestId: request.requestId() }, serve) : serve();
 }

@@ -5,6 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { isDoraError } from '../common/errors.js';
+import { followRequests } from './request-context.js';
 
 export { SpanKind, type Span };
 
@@ -37,6 +38,7 @@ export function startTracing(service: string, settings: TracingSettings, process
     spanProcessors: all,
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
+  followRequests(true);
   enabled = true;
 }
 

@@ -120,7 +120,7 @@ export class S3Server {
       res,
       {
         server: 's3',
-        requestId,
+        requestId: () => requestId,
         name: () => operation.name,
         slowMs: this.#options.slowRequestMs ?? 2000,
         onDone: (seconds, status) =>

@@ -21,7 +21,8 @@ export function openMountTable(
     decorate: (ufs, mount) =>
       resilientUfs(ufs, policies, {
         ...(metrics === undefined ? {} : { observe: (event) => metrics.onUfsCall(mount.path, event), mount: mount.path }),
-        onRetry: (call, error, attempt) => log.warn({ mount: mount.path, op: call.op, path: call.path, attempt, err: describeCause(error) }, 'store call failed; retrying'),
+        // At debug, where requests are followed: the line then carries the request that waited for the retry.
+        onRetry: (call, error, attempt) => log.debug({ mount: mount.path, op: call.op, path: call.path, attempt, err: describeCause(error) }, 'store call failed; retrying'),
       }),
   });
 }
