@@ -18,8 +18,8 @@ export interface LeaderView {
   leader(): string | undefined;
 }
 
-/** Store options whose values are never shown outside the process. */
-const SECRET = /secret|token|password|credential/i;
+/** Store options whose values are never shown outside the process: `*secret*`, `*token*`, `*password*`, `*credential*`, `*key` (an Azure `accountKey`). */
+const SECRET = /secret|token|password|credential|key$/i;
 
 /**
  * The coordinator's REST API (docs/worker-api.md): the mount table, the workers, and a cache
@@ -69,7 +69,8 @@ export function addCoordinatorRoutes(
     .route('GET', '/api/v1/cluster/history', async () => deps.history.view());
 }
 
-function redacted(mount: MountInfo): MountInfo {
+/** A mount as the REST API shows it: secret store options as `***`. */
+export function redacted(mount: MountInfo): MountInfo {
   const options = Object.fromEntries(Object.entries(mount.options).map(([k, v]) => [k, SECRET.test(k) ? '***' : v]));
   return { ...mount, options };
 }
