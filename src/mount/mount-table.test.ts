@@ -145,4 +145,23 @@ describe('MountTable', () => {
     assert.ok(!(await readFile(file, 'utf8')).includes(moto.secretAccessKey));
     await table.close();
   });
+
+  it('lists a mount once when the table reloads (a watch fires) while the mount is saved, and adds one path once', async () => {
+    const root = await mkdtemp(join(dir, 'race-root-'));
+    const file = new FileMountStore(join(dir, 'race.json'));
+    const opened: { table?: MountTable } = {};
+    const watched = {
+      load: (o?: { signal?: AbortSignal | undefined }) => file.load(o),
+      async save(mounts: Parameters<FileMountStore['save']>[0], o?: { signal?: AbortSignal | undefined }) {
+        await file.save(mounts, o);
+        await Promise.race([opened.table?.reload(), new Promise((r) => setTimeout(r, 20))]); // a watch firing before the save returns
+      },
+    };
+    const table = (opened.table = await MountTable.open(watched, { registry }));
+    const adds = await Promise.allSettled([table.add({ path: '/r', uri: `file://${root}` }), table.add({ path: '/r', uri: `file://${root}` })]);
+    assert.deepEqual(adds.map((a) => a.status).sort(), ['fulfilled', 'rejected']);
+    await table.reload();
+    assert.deepEqual(table.list().map((m) => m.path), ['/r']);
+    await table.close();
+  });
 });

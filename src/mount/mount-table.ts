@@ -34,6 +34,8 @@ export class MountTable {
   readonly #options: MountTableOptions;
   #mounts: MountInfo[];
   readonly #opened = new Map<string, Promise<UnderFileSystem>>();
+  /** Changes (add, remove, reload) run one at a time: none reads the table another is rewriting. */
+  #changing: Promise<unknown> = Promise.resolve();
 
   private constructor(store: MountStore, mounts: MountInfo[], options: MountTableOptions) {
     this.#store = store;
@@ -56,7 +58,11 @@ export class MountTable {
    * Throws INVALID_ARGUMENT, ALREADY_EXISTS, FAILED_PRECONDITION, or the store's own failure
    * (UNAVAILABLE, PERMISSION_DENIED, NOT_FOUND) — each naming the mount, the store and the cause.
    */
-  async add(request: MountRequest, options: { signal?: AbortSignal } = {}): Promise<MountInfo> {
+  add(request: MountRequest, options: { signal?: AbortSignal } = {}): Promise<MountInfo> {
+    return this.#serially(() => this.#add(request, options));
+  }
+
+  async #add(request: MountRequest, options: { signal?: AbortSignal }): Promise<MountInfo> {
     const attempt = `Cannot mount "${request.uri}" at "${request.path}"`;
     const path = rethrowAs(attempt, () => normalizeDoraPath(request.path));
     const existing = this.#mounts.find((m) => m.path === path);
@@ -82,14 +88,19 @@ export class MountTable {
       await ufs.close();
       throw error;
     }
-    await this.#store.save(sortByDepth([...this.#mounts, mount]), { signal: options.signal });
-    this.#mounts = sortByDepth([...this.#mounts, mount]);
+    const next = sortByDepth([...this.#mounts, mount]);
+    await this.#store.save(next, { signal: options.signal });
+    this.#mounts = next;
     this.#opened.set(path, Promise.resolve(ufs));
     return mount;
   }
 
   /** Removes a mount. Throws NOT_FOUND, and FAILED_PRECONDITION while mounts are nested below it. */
-  async remove(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  remove(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#serially(() => this.#remove(path, options));
+  }
+
+  async #remove(path: string, options: { signal?: AbortSignal }): Promise<void> {
     const attempt = `Cannot unmount "${path}"`;
     const canonical = rethrowAs(attempt, () => normalizeDoraPath(path));
     const mount = this.#mounts.find((m) => m.path === canonical);
@@ -128,7 +139,11 @@ export class MountTable {
    * Takes the table another process saved (a watch on a shared store fired): mounts removed or
    * changed have their stores closed; the rest stay open. Throws what the store's `load` throws.
    */
-  async reload(options: { signal?: AbortSignal } = {}): Promise<void> {
+  reload(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#serially(() => this.#reload(options));
+  }
+
+  async #reload(options: { signal?: AbortSignal }): Promise<void> {
     const next = sortByDepth(await this.#store.load({ signal: options.signal }));
     const kept = new Map(next.map((m) => [m.path, JSON.stringify(m)]));
     for (const old of this.#mounts) {
@@ -138,6 +153,12 @@ export class MountTable {
       void opened?.then((u) => u.close()).catch(() => undefined);
     }
     this.#mounts = next;
+  }
+
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    const done = this.#changing.then(change, change);
+    this.#changing = done.catch(() => undefined);
+    return done;
   }
 
   /** Closes every opened store. */
