@@ -17,10 +17,10 @@ import type {
   UnderFileSystem,
 } from '../under-file-system.js';
 import type { UfsTuning } from '../ufs-registry.js';
+import { listObjects } from '../object/object-list.js';
 import { checkUfsPath } from '../ufs-path.js';
 import type { S3Api, S3Object } from './s3-api.js';
 import { fromS3Error, httpStatusOf } from './s3-errors.js';
-import { listS3 } from './s3-list.js';
 import { directoryPrefix, objectKey, type S3Location } from './s3-location.js';
 import { S3Multipart } from './s3-multipart.js';
 
@@ -140,7 +140,8 @@ export class S3Ufs implements UnderFileSystem {
   }
 
   list(path: string, options: UfsListOptions = {}): AsyncIterable<UfsStatus> {
-    return listS3(this.#api, this.#at, path, { ...options, rootUri: this.uri, isFile: async (p, signal) => (await this.#head(p, signal)) !== undefined });
+    const source = { list: (prefix: string, page: { delimiter?: string | undefined; startAfter?: string | undefined; token?: string | undefined; maxKeys: number }, signal: AbortSignal | undefined) => this.#api.list(this.#at.bucket, { prefix, ...page }, signal), translate: fromS3Error };
+    return listObjects(source, this.#at.prefix, path, { ...options, rootUri: this.uri, toStatus: fileStatus, isFile: async (p, signal) => (await this.#head(p, signal)) !== undefined });
   }
 
   async mkdir(path: string, options: UfsCallOptions = {}): Promise<void> {
