@@ -26,7 +26,7 @@ export const mountCommands: CommandModule = {
       .option('--read-only', 'refuse writes through this mount')
       .option('--write-type <type>', 'CACHE_THROUGH (default) or THROUGH')
       .option('--option <key=value>', 'a store option (endpoint, region, pathStyle, …); repeatable', collectOption, {})
-      .option('--credentials <name>', 'credentials kept outside the mount table, by name (DORA_CREDENTIALS_<NAME>_ACCESS_KEY_ID / _SECRET_ACCESS_KEY where dora runs)')
+      .option('--credentials <name>', 'credentials kept outside the mount table, by name (DORA_CREDENTIALS_<NAME>_ACCESS_KEY_ID / _SECRET_ACCESS_KEY, _ACCOUNT_KEY, _KEY, … where dora runs)')
       .option('--sync-interval <duration>', 'how long cached metadata is trusted: 30s, -1 (never re-check), 0 (always)')
       .option('--replicas <n>', 'how many workers keep each file (default 1)')
       .option('--json', 'print the new mount as JSON')

@@ -13,4 +13,11 @@ describe('credentialsFromEnv()', () => {
     assert.throws(() => credentialsFromEnv({ DORA_CREDENTIALS_X_ACCESS_KEY_ID: 'AK' })('x'), (e: unknown) =>
       isDoraError(e, 'NOT_FOUND') && e.message.includes('DORA_CREDENTIALS_X_SECRET_ACCESS_KEY'));
   });
+
+  it('reads the secrets of other stores under the same name', () => {
+    const resolve = credentialsFromEnv({ DORA_CREDENTIALS_AZ_ACCOUNT_KEY: 'AZ==', DORA_CREDENTIALS_SW_USER: 'test:tester', DORA_CREDENTIALS_SW_KEY: 'testing' });
+    assert.deepEqual(resolve('az'), { accountKey: 'AZ==' });
+    assert.deepEqual(resolve('sw'), { user: 'test:tester', key: 'testing' });
+    assert.throws(() => resolve('none'), (e: unknown) => isDoraError(e, 'NOT_FOUND') && e.message.includes('DORA_CREDENTIALS_NONE_ACCOUNT_KEY'));
+  });
 });
