@@ -19,7 +19,7 @@ export interface LeaderView {
 }
 
 /** Store options whose values are never shown outside the process: `*secret*`, `*token*`, `*password*`, `*credential*`, `*key` (an Azure `accountKey`). */
-const SECRET = /secret|token|password|credential|key$/i;
+const SECRET = /secret|token|password|credential|key$|connectionstring|basicauth|authorization/i;
 
 /**
  * The coordinator's REST API (docs/worker-api.md): the mount table, the workers, and a cache
