@@ -19,8 +19,9 @@ describe('UfsRegistry', () => {
   });
 
   it('names the known schemes when the scheme is unknown', async () => {
-    await assert.rejects(createDefaultUfsRegistry().create('wasbs://c@acct/x'), (e: unknown) =>
-      isDoraError(e, 'INVALID_ARGUMENT') && e.message.includes('unknown scheme "wasbs" (known: file, s3, s3a)'));
+    // Every built-in scheme is named, sorted; backends are added often, so the list is checked by its parts.
+    await assert.rejects(createDefaultUfsRegistry().create('nosuch://c@acct/x'), (e: unknown) =>
+      isDoraError(e, 'INVALID_ARGUMENT') && /unknown scheme "nosuch" \(known: (?:[a-z0-9]+, )*file, (?:[a-z0-9]+, )*s3, s3a\b/.test(e.message));
   });
 
   it('rejects malformed URIs and bad options before opening anything', async () => {
