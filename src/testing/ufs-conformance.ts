@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { readAll } from '../common/streams.js';
 import type { UfsStatus, UnderFileSystem } from '../ufs/under-file-system.js';
 import { compareKeys, listingKey } from '../ufs/ufs-path.js';
+import { runReadOnlyRefusals } from './ufs-read-only-conformance.js';
 
 /** What a backend's test file provides to run the shared suite. */
 export interface UfsFixture {
@@ -12,13 +13,35 @@ export interface UfsFixture {
   create(): Promise<UnderFileSystem>;
   /** A store whose server cannot be reached. */
   unreachable(): Promise<UnderFileSystem>;
-  /** A store that refuses this client's writes (wrong credentials, an immutable directory). */
+  /**
+   * A store that refuses this client's writes (wrong credentials, an immutable directory); for a
+   * read-only fixture, one that refuses its reads (a location the server denies).
+   */
   denied?(): Promise<UnderFileSystem>;
   /** Bytes above which the backend switches to multipart uploads (to write objects past it). */
   readonly multipartThreshold: number;
   /** Called once after every test. */
   teardown?(): Promise<void>;
+  /**
+   * Set for a store dora only reads (an HTTP server): every capability false and every change
+   * refused with PERMISSION_DENIED. The suite then puts content in with `seed` instead of writing
+   * it, skips the tests of writing, and checks that every change is refused and changes nothing.
+   */
+  readonly readOnly?: ReadOnlyFixture;
 }
+
+/** How the suite puts content into a store it cannot write through dora. */
+export interface ReadOnlyFixture {
+  /**
+   * Puts files (and, for 'directory', empty directories) at these paths into the store behind
+   * `ufs` (a store `create` returned) by other means, as someone outside dora would; a file
+   * already there is replaced. Missing parent directories are created.
+   */
+  seed(ufs: UnderFileSystem, entries: Readonly<Record<string, SeedEntry>>): Promise<void>;
+}
+
+/** A file's content, or an empty directory. */
+export type SeedEntry = Uint8Array | 'directory';
 
 const MiB = 1024 * 1024;
 
@@ -35,12 +58,26 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       await Promise.all(opened.map((u) => u.close()));
       await fixture.teardown?.();
     });
+    const { readOnly } = fixture;
+    /** Options of a test of writing: skipped for a read-only store. */
+    const writes = { skip: readOnly === undefined ? false : 'the store is read-only' };
+    /** Puts content in: by writing (`parallel` at a time, in order), or for a read-only store by seeding. */
+    const put = async (ufs: UnderFileSystem, entries: Readonly<Record<string, SeedEntry>>, parallel = 1): Promise<void> => {
+      if (readOnly !== undefined) return readOnly.seed(ufs, entries);
+      await inParallel(Object.entries(entries), parallel, ([p, c]) => (c === 'directory' ? ufs.mkdir(p) : ufs.write(p, c)));
+    };
+    /** Puts one file in and returns its status: what the write answered, or the seeded file's. */
+    const putFile = async (ufs: UnderFileSystem, path: string, data: Uint8Array): Promise<UfsStatus> => {
+      if (readOnly === undefined) return ufs.write(path, data);
+      await readOnly.seed(ufs, { [path]: data });
+      return ufs.stat(path);
+    };
 
     it('round-trips empty, 1-byte, page-sized and multipart-sized files', async () => {
       const ufs = await fresh();
       for (const size of [0, 1, MiB, fixture.multipartThreshold + MiB + 3]) {
         const data = randomBytes(size);
-        const written = await ufs.write(`sizes/f${size}`, data);
+        const written = await putFile(ufs, `sizes/f${size}`, data);
         assert.equal(written.size, size);
         assert.equal(written.kind, 'file');
         const status = await ufs.stat(`sizes/f${size}`);
@@ -50,7 +87,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       }
     });
 
-    it('writes streams of unknown size, above and below the multipart threshold', async () => {
+    it('writes streams of unknown size, above and below the multipart threshold', writes, async () => {
       const ufs = await fresh();
       for (const size of [10, fixture.multipartThreshold * 2 + 5]) {
         const data = randomBytes(size);
@@ -60,7 +97,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       }
     });
 
-    it('write() with a declared size the source does not match fails and writes nothing', async () => {
+    it('write() with a declared size the source does not match fails and writes nothing', writes, async () => {
       const ufs = await fresh();
       await rejectsWith(ufs.write('short', chunked(Buffer.from('abc'), 1), { size: 10 }), 'INVALID_ARGUMENT');
       await rejectsWith(ufs.write('long', chunked(Buffer.from('abcdef'), 2), { size: 2 }), 'INVALID_ARGUMENT');
@@ -74,7 +111,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
     it('keeps keys with spaces, unicode, +, %, # and ? exactly', async () => {
       const ufs = await fresh();
       const names = ['with space', 'ünïcødé-日本語', 'plus+sign', 'per%25cent', 'hash#tag', 'question?mark&amp', 'emoji-😀'];
-      for (const n of names) await ufs.write(`odd/${n}`, Buffer.from(n));
+      await put(ufs, Object.fromEntries(names.map((n) => [`odd/${n}`, Buffer.from(n)])));
       for (const n of names) {
         assert.equal((await ufs.stat(`odd/${n}`)).size, Buffer.byteLength(n));
         assert.equal((await readAll((await ufs.read(`odd/${n}`)).stream)).toString(), n);
@@ -87,7 +124,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       const ufs = await fresh();
       const files = Array.from({ length: 1100 }, (_, i) => `many/f${String(i).padStart(4, '0')}`);
       const nested = ['many/sub/a', 'many/sub/deeper/b', 'many/sub-x', 'many/zz/c'];
-      await inParallel([...files, ...nested], 16, (p) => ufs.write(p, Buffer.from(p)));
+      await put(ufs, Object.fromEntries([...files, ...nested].map((p) => [p, Buffer.from(p)])), 16);
 
       const oneLevel = await collect(ufs.list('many'));
       assert.equal(oneLevel.filter((e) => e.kind === 'file').length, 1101);
@@ -107,10 +144,9 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
 
     it('lists directories made by mkdir and by files below them, once each', async () => {
       const ufs = await fresh();
-      await ufs.mkdir('d/empty');
-      await ufs.mkdir('d/empty'); // idempotent
-      await ufs.write('d/implied/x', Buffer.from('x'));
-      await ufs.write('d/file', Buffer.from('f'));
+      await put(ufs, { 'd/empty': 'directory' });
+      if (readOnly === undefined) await ufs.mkdir('d/empty'); // idempotent
+      await put(ufs, { 'd/implied/x': Buffer.from('x'), 'd/file': Buffer.from('f') });
       const entries = await collect(ufs.list('d'));
       assert.deepEqual(entries.map((e) => [e.path, e.kind]), [['d/empty', 'directory'], ['d/file', 'file'], ['d/implied', 'directory']]);
       assert.equal((await ufs.stat('d/empty')).kind, 'directory');
@@ -123,7 +159,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       const ufs = await fresh();
       const page = 4096;
       const data = randomBytes(3 * page + 17);
-      await ufs.write('ranges', data);
+      await put(ufs, { ranges: data });
       const cases: [number, number | undefined][] = [
         [0, 0], [0, 1], [0, page], [page - 1, 2], [page, page], [page + 1, page - 1], [2 * page, undefined],
         [data.length - 1, 1], [data.length - 1, 100], [data.length, 10], [data.length, undefined], [5, undefined],
@@ -140,8 +176,8 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
 
     it('overwrites a file with a new version and refuses reads of the old one', async () => {
       const ufs = await fresh();
-      const first = await ufs.write('over', Buffer.from('first version'));
-      const second = await ufs.write('over', Buffer.from('second, longer version'));
+      const first = await putFile(ufs, 'over', Buffer.from('first version'));
+      const second = await putFile(ufs, 'over', Buffer.from('second, longer version'));
       assert.notEqual(second.version, first.version);
       assert.equal((await readAll((await ufs.read('over')).stream)).toString(), 'second, longer version');
       await rejectsWith(ufs.read('over', { expectVersion: first.version }), 'FAILED_PRECONDITION');
@@ -149,7 +185,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       assert.equal(status.version, second.version);
     });
 
-    it('deletes idempotently, refuses non-empty directories and the root', async () => {
+    it('deletes idempotently, refuses non-empty directories and the root', writes, async () => {
       const ufs = await fresh();
       await ufs.delete('never-existed');
       await ufs.write('del/a', Buffer.from('a'));
@@ -163,7 +199,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       await rejectsWith(ufs.delete(''), 'INVALID_ARGUMENT');
     });
 
-    it('lets concurrent writers of different keys all succeed', async () => {
+    it('lets concurrent writers of different keys all succeed', writes, async () => {
       const ufs = await fresh();
       const keys = Array.from({ length: 32 }, (_, i) => `conc/k${i}`);
       await Promise.all(keys.map((k) => ufs.write(k, chunked(Buffer.alloc(100_000, k), 8192))));
@@ -172,13 +208,13 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
 
     it('reports missing paths, directories read as files and files listed as directories', async () => {
       const ufs = await fresh();
-      await ufs.write('dir/file', Buffer.from('x'));
+      await put(ufs, { 'dir/file': Buffer.from('x') });
       await rejectsWith(ufs.stat('nope'), 'NOT_FOUND');
       await rejectsWith(ufs.read('nope'), 'NOT_FOUND');
       await rejectsWith(paths(ufs.list('nope')), 'NOT_FOUND');
       await rejectsWith(ufs.read('dir'), 'IS_A_DIRECTORY');
       await rejectsWith(paths(ufs.list('dir/file')), 'NOT_A_DIRECTORY');
-      await rejectsWith(ufs.mkdir('dir/file'), 'ALREADY_EXISTS');
+      if (readOnly === undefined) await rejectsWith(ufs.mkdir('dir/file'), 'ALREADY_EXISTS');
     });
 
     it('rejects non-canonical and escaping paths without touching the store', async () => {
@@ -196,6 +232,10 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
     it('stops a cancelled call with CANCELLED and leaves nothing half-written', async () => {
       const ufs = await fresh();
       await rejectsWith(ufs.stat('x', { signal: AbortSignal.abort() }), 'CANCELLED');
+      if (readOnly !== undefined) {
+        await rejectsWith(paths(ufs.list('', { signal: AbortSignal.abort() })), 'CANCELLED');
+        return;
+      }
       const controller = new AbortController();
       async function* slow(): AsyncGenerator<Uint8Array> {
         yield Buffer.alloc(1000, 1);
@@ -244,7 +284,7 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       await rejectsWith(ufs.stat('mp/aborted'), 'NOT_FOUND');
     });
 
-    it('keeps content type and user metadata, and gives single-PUT files their MD5 as ETag', async () => {
+    it('keeps content type and user metadata, and gives single-PUT files their MD5 as ETag', writes, async () => {
       const ufs = await fresh();
       const data = Buffer.from('{"hello": "world"}');
       const md5 = createHash('md5').update(data).digest('hex');
@@ -292,18 +332,33 @@ export function runUfsConformance(name: string, fixture: UfsFixture): void {
       opened.push(ufs);
       const error = await rejectsWith(ufs.stat('x'), 'UNAVAILABLE');
       assert.equal(error.retryable, true);
-      await rejectsWith(ufs.write('x', Buffer.from('x')), 'UNAVAILABLE');
+      if (readOnly === undefined) {
+        await rejectsWith(ufs.write('x', Buffer.from('x')), 'UNAVAILABLE');
+      } else {
+        await rejectsWith(ufs.read('x'), 'UNAVAILABLE');
+        await rejectsWith(paths(ufs.list('')), 'UNAVAILABLE');
+      }
     });
 
-    it('reports a refused write as PERMISSION_DENIED, not retryable', async (t) => {
-      if (fixture.denied === undefined) return t.skip('the fixture has no store that refuses writes');
+    it(`reports a refused ${readOnly === undefined ? 'write' : 'read'} as PERMISSION_DENIED, not retryable`, async (t) => {
+      if (fixture.denied === undefined) return t.skip('the fixture has no store that refuses this client');
       const ufs = await fixture.denied();
       opened.push(ufs);
-      const error = await rejectsWith(ufs.write('refused', Buffer.from('x')), 'PERMISSION_DENIED');
+      if (readOnly === undefined) {
+        const error = await rejectsWith(ufs.write('refused', Buffer.from('x')), 'PERMISSION_DENIED');
+        assert.equal(error.retryable, false);
+        return;
+      }
+      const error = await rejectsWith(ufs.stat('refused'), 'PERMISSION_DENIED');
       assert.equal(error.retryable, false);
+      await rejectsWith(ufs.read('refused'), 'PERMISSION_DENIED');
+      await rejectsWith(paths(ufs.list('')), 'PERMISSION_DENIED');
     });
+
+    if (readOnly !== undefined) runReadOnlyRefusals(fresh, readOnly);
   });
 }
+
 
 
 async function collect(listing: AsyncIterable<UfsStatus>): Promise<UfsStatus[]> {

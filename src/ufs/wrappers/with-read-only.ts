@@ -16,9 +16,12 @@ class ReadOnlyUfs extends ForwardingUfs {
   }
 
   protected override call<T, O extends UfsCallOptions>(call: UfsCall, options: O, run: (options: O) => Promise<T>): Promise<T> {
-    if (call.mutates) {
-      return Promise.reject(new DoraError('PERMISSION_DENIED', `Cannot ${call.op} "${this.uri}${call.path}": ${this.#label} is read-only`));
-    }
+    if (call.mutates) return Promise.reject(readOnlyError(`Cannot ${call.op} "${this.uri}${call.path}"`, this.#label));
     return run(options);
   }
+}
+
+/** The error of a change refused because `label` (a mount, a store) is read-only: PERMISSION_DENIED, not retryable. */
+export function readOnlyError(attempt: string, label: string): DoraError {
+  return new DoraError('PERMISSION_DENIED', `${attempt}: ${label} is read-only`);
 }
