@@ -11,6 +11,15 @@ import { startProcess, type ManagedProcess } from './child-process.js';
 import { freePort } from './free-port.js';
 import type { S3ServerHandle } from './s3-server-handle.js';
 
+/** A Swift all-in-one: an S3 endpoint (s3api), and Swift's own API behind TempAuth. */
+export interface SwiftServerHandle extends S3ServerHandle {
+  /** TempAuth's v1 auth URL, `http://127.0.0.1:<port>/auth/v1.0`. */
+  readonly authUrl: string;
+  /** TempAuth's user (`account:user`, the same as accessKeyId) and key (the same as secretAccessKey). */
+  readonly user: string;
+  readonly key: string;
+}
+
 export interface SwiftS3ServerOptions {
   /** Aborts start-up; whatever was started so far is stopped and removed. */
   signal?: AbortSignal;
@@ -84,12 +93,12 @@ for args in json.loads(sys.argv[1]):
 `;
 
 /**
- * Starts an OpenStack Swift "all in one" (proxy with s3api + tempauth, account, container and
- * object servers, and a memcached for tempauth) from this machine's Debian packages, on free
+ * Starts an OpenStack Swift "all in one" (proxy with s3api + tempauth + slo, account, container
+ * and object servers, and a memcached for tempauth) from this machine's Debian packages, on free
  * ports of 127.0.0.1, with every file in a fresh temp directory. Throws, after cleaning up, if
  * Swift is not installed or any process fails to come up; the error carries the process output.
  */
-export async function startSwiftS3Server(options: SwiftS3ServerOptions = {}): Promise<S3ServerHandle> {
+export async function startSwiftS3Server(options: SwiftS3ServerOptions = {}): Promise<SwiftServerHandle> {
   const { signal } = options;
   signal?.throwIfAborted();
   const python = await swiftPython();
@@ -158,6 +167,9 @@ export async function startSwiftS3Server(options: SwiftS3ServerOptions = {}): Pr
     secretAccessKey: SECRET,
     name: 'swift',
     tagging: false,
+    authUrl: `http://127.0.0.1:${proxyPort}/auth/v1.0`,
+    user: `${ACCOUNT}:${USER}`,
+    key: SECRET,
     stop,
   };
 }
