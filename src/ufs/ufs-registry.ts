@@ -61,7 +61,18 @@ export class UfsRegistry {
 /** A registry with every built-in backend. */
 export function createDefaultUfsRegistry(tuning: Partial<UfsTuning> = {}): UfsRegistry {
   return new UfsRegistry(tuning)
+    .register('abfs', async () => (await import('./azure/azure-ufs-factory.js')).createAzureUfs)
+    .register('abfss', async () => (await import('./azure/azure-ufs-factory.js')).createAzureUfs)
     .register('file', async () => (await import('./local/local-ufs-factory.js')).createLocalUfs)
+    .register('gs', async () => (await import('./gcs/gcs-ufs-factory.js')).createGcsUfs)
+    .register('hdfs', async () => (await import('./hdfs/hdfs-ufs-factory.js')).createHdfsUfs)
+    .register('http', async () => (await import('./http/http-ufs-factory.js')).createHttpUfs)
+    .register('https', async () => (await import('./http/http-ufs-factory.js')).createHttpUfs)
     .register('s3', async () => (await import('./s3/s3-ufs-factory.js')).createS3Ufs)
-    .register('s3a', async () => (await import('./s3/s3-ufs-factory.js')).createS3Ufs);
+    .register('s3a', async () => (await import('./s3/s3-ufs-factory.js')).createS3Ufs)
+    .register('swebhdfs', async () => (await import('./hdfs/hdfs-ufs-factory.js')).createHdfsUfs)
+    .register('swift', async () => (await import('./swift/swift-ufs-factory.js')).createSwiftUfs)
+    .register('wasb', async () => (await import('./azure/azure-ufs-factory.js')).createAzureUfs)
+    .register('wasbs', async () => (await import('./azure/azure-ufs-factory.js')).createAzureUfs)
+    .register('webhdfs', async () => (await import('./hdfs/hdfs-ufs-factory.js')).createHdfsUfs);
 }
