@@ -11,6 +11,8 @@ import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { startAzurite, type AzuriteServer } from '../src/testing/azurite-server.js';
 import { startGcsTestServer, type GcsTestServer } from '../src/testing/gcs-test-server.js';
 import { startNginxServer, type NginxServer } from '../src/testing/nginx-server.js';
+import { createSwiftContainer, swiftTempAuthOptions } from '../src/testing/swift-fixture.js';
+import { startSwiftS3Server, type SwiftServerHandle } from '../src/testing/swift-s3-server.js';
 import { startWebHdfsTestServer, type WebHdfsTestServer } from '../src/testing/webhdfs-test-server.js';
 import { AzureApi } from '../src/ufs/azure/azure-api.js';
 
@@ -51,6 +53,7 @@ describe('copying a directory from each store to the next with dora job copy', (
   let gcs: GcsTestServer | undefined;
   let hdfs: WebHdfsTestServer | undefined;
   let nginx: NginxServer | undefined;
+  let swift: SwiftServerHandle | undefined;
   const stores: Store[] = [];
   const source = (): string => join(dir, 'data', 'root', 'src');
 
@@ -63,13 +66,16 @@ describe('copying a directory from each store to the next with dora job copy', (
       await mkdir(join(source(), name, '..'), { recursive: true });
       await writeFile(join(source(), name), randomBytes(size));
     }
-    [azurite, gcs, hdfs, nginx] = await Promise.all([startAzurite(), startGcsTestServer(), startWebHdfsTestServer(), startNginxServer()]);
+    [azurite, gcs, hdfs, nginx, swift] = await Promise.all([startAzurite(), startGcsTestServer(), startWebHdfsTestServer(), startNginxServer(), startSwiftS3Server()]);
 
     const container = `copies-${Date.now().toString(36)}`;
     const api = new AzureApi({ endpoint: azurite.endpoint, container, credentials: { kind: 'sharedKey', account: azurite.account, accountKey: azurite.accountKey }, maxSockets: 2 });
     await api.createContainer();
     api.close();
     stores.push({ path: '/azure', mountArgs: [`wasbs://${container}@${azurite.account}/dora`, '--option', `endpoint=${azurite.endpoint}`, '--credentials', 'azure'] });
+
+    await createSwiftContainer(swift, 'copies');
+    stores.push({ path: '/swift', mountArgs: ['swift://copies/dora', ...Object.entries(swiftTempAuthOptions(swift)).flatMap(([k, v]) => ['--option', `${k}=${v}`])] });
 
     gcs.createBucket('copies');
     stores.push({ path: '/gcs', mountArgs: ['gs://copies/dora', '--option', `endpoint=${gcs.endpoint}`, '--option', `credentials=${gcs.serviceAccountKey('copier@dora-test.iam.gserviceaccount.com')}`] });
@@ -85,11 +91,11 @@ describe('copying a directory from each store to the next with dora job copy', (
   });
   after(async () => {
     await embedded?.stop();
-    await Promise.all([azurite?.stop(), gcs?.stop(), hdfs?.stop(), nginx?.stop()]);
+    await Promise.all([azurite?.stop(), gcs?.stop(), hdfs?.stop(), nginx?.stop(), swift?.stop()]);
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  it('copies local → each store in turn → local with every byte intact, and lists the same tree in each', async () => {
+  it('copies local → Azure → Swift → GCS → HDFS → local with every byte intact, and lists the same tree in each', async () => {
     const address = embedded!.coordinatorUrl;
     const hops = ['/src', ...stores.map((s) => `${s.path}/tree`), '/back'];
     for (let i = 1; i < hops.length; i++) {
