@@ -2,25 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../src/cli/main.js';
 import { DoraClient } from '../src/client/dora-client.js';
 import type { JobRecord } from '../src/job/job-types.js';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { until } from './cluster-helpers.js';
+import { dora } from './cli-helpers.js';
 
 const KiB = 1024;
-
-/** `dora <args>` in this process, against `address`. */
-async function dora(address: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-  let [out, err] = ['', ''];
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(['--address', address, ...args], { stdout, stderr, env: {} });
-  return { code, stdout: out, stderr: err };
-}
 
 describe('jobs on dora start (REST, SDK and CLI)', () => {
   let dir: string;

@@ -3,9 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../src/cli/main.js';
 import { credentialsFromEnv } from '../src/conf/credentials-from-env.js';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { startAzurite, type AzuriteServer } from '../src/testing/azurite-server.js';
@@ -15,19 +13,10 @@ import { createSwiftContainer, swiftTempAuthOptions } from '../src/testing/swift
 import { startSwiftS3Server, type SwiftServerHandle } from '../src/testing/swift-s3-server.js';
 import { startWebHdfsTestServer, type WebHdfsTestServer } from '../src/testing/webhdfs-test-server.js';
 import { AzureApi } from '../src/ufs/azure/azure-api.js';
+import { dora } from './cli-helpers.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** `dora <args>` in this process, against `address`. */
-async function dora(address: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-  let [out, err] = ['', ''];
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(['--address', address, ...args], { stdout, stderr, env: {} });
-  return { code, stdout: out, stderr: err };
-}
 
 /** Every file below `dir` by relative path, with the SHA-256 of its bytes. */
 async function tree(dir: string): Promise<Record<string, string>> {

@@ -1,5 +1,5 @@
 import { DoraError, describeCause, isDoraError, type ErrorCode } from '../../common/errors.js';
-import { abortedError, fromSystemError } from '../../common/system-errors.js';
+import { fromNetworkError } from '../../common/system-errors.js';
 
 /**
  * An answer with an error status from Cloud Storage or its token endpoint. `detail` is the
@@ -52,16 +52,6 @@ const CODE_BY_STATUS: Readonly<Record<number, [ErrorCode, string]>> = {
   499: ['CANCELLED', 'the upload was cancelled'],
 };
 
-/** Codes of undici's own errors: a connection that broke or went silent, a client already closed. */
-const CODE_BY_UNDICI_ERROR: Readonly<Record<string, [ErrorCode, string]>> = {
-  UND_ERR_SOCKET: ['UNAVAILABLE', 'the connection broke'],
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: ['UNAVAILABLE', 'the answer ended early'],
-  UND_ERR_CONNECT_TIMEOUT: ['DEADLINE_EXCEEDED', 'timed out connecting'],
-  UND_ERR_HEADERS_TIMEOUT: ['DEADLINE_EXCEEDED', 'timed out waiting for the answer'],
-  UND_ERR_BODY_TIMEOUT: ['DEADLINE_EXCEEDED', 'timed out waiting for the body'],
-  UND_ERR_DESTROYED: ['FAILED_PRECONDITION', 'the store is closed'],
-  UND_ERR_CLOSED: ['FAILED_PRECONDITION', 'the store is closed'],
-};
 
 /**
  * Translates what a call to Cloud Storage threw into a DoraError: `${attempt}: ${cause}`. HTTP
@@ -81,18 +71,7 @@ export function fromGcsError(error: unknown, attempt: string): DoraError {
     const detail = error.detail === undefined ? '' : ` (${error.detail})`;
     return new DoraError(code, `${attempt}: ${cause}${detail}`, { cause: error });
   }
-  const e = (error ?? {}) as { name?: unknown; code?: unknown; cause?: unknown };
-  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.code === 'UND_ERR_ABORTED') return abortedError(attempt, error);
-  const known = typeof e.code === 'string' ? CODE_BY_UNDICI_ERROR[e.code] : undefined;
-  if (known !== undefined) {
-    return new DoraError(known[0], `${attempt}: ${known[1]}`, { cause: error, ...(known[0] === 'FAILED_PRECONDITION' ? {} : { retryable: true }) });
-  }
-  if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return fromSystemError(error, attempt); // ECONNREFUSED and friends
-  if (e.cause !== undefined && e.cause !== error) {
-    const inner = fromGcsError(e.cause, attempt);
-    if (inner.code !== 'INTERNAL') return inner;
-  }
-  return new DoraError('INTERNAL', `${attempt}: ${describeCause(error)}`, { cause: error });
+  return fromNetworkError(error, attempt) ?? new DoraError('INTERNAL', `${attempt}: ${describeCause(error)}`, { cause: error });
 }
 
 /** The HTTP status of an error the store answered with, if it answered at all. */

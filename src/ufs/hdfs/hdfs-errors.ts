@@ -1,5 +1,5 @@
-import { DoraError, describeCause, isDoraError, type ErrorCode } from '../../common/errors.js';
-import { abortedError, fromSystemError } from '../../common/system-errors.js';
+import { DoraError, isDoraError, type ErrorCode } from '../../common/errors.js';
+import { fromNetworkError, fromSystemError } from '../../common/system-errors.js';
 
 /**
  * An answer with an error status from a namenode, a datanode or a gateway in front of them.
@@ -83,16 +83,6 @@ const CODE_BY_STATUS: Readonly<Record<number, [ErrorCode, string]>> = {
   429: ['UNAVAILABLE', 'the server asks to slow down'],
 };
 
-/** Codes of undici's own errors: a connection that broke or went silent, a client already closed. */
-const CODE_BY_UNDICI_ERROR: Readonly<Record<string, [ErrorCode, string]>> = {
-  UND_ERR_SOCKET: ['UNAVAILABLE', 'the connection broke'],
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: ['UNAVAILABLE', 'the answer ended early'],
-  UND_ERR_CONNECT_TIMEOUT: ['UNAVAILABLE', 'timed out connecting'],
-  UND_ERR_HEADERS_TIMEOUT: ['DEADLINE_EXCEEDED', 'timed out waiting for the answer'],
-  UND_ERR_BODY_TIMEOUT: ['DEADLINE_EXCEEDED', 'timed out waiting for the body'],
-  UND_ERR_DESTROYED: ['FAILED_PRECONDITION', 'the store is closed'],
-  UND_ERR_CLOSED: ['FAILED_PRECONDITION', 'the store is closed'],
-};
 
 /**
  * Translates what a WebHDFS call threw into a DoraError: `${attempt}: ${cause}`. RemoteExceptions
@@ -105,15 +95,7 @@ export function fromHdfsError(error: unknown, attempt: string): DoraError {
   if (isDoraError(error)) return error;
   if (error instanceof WebHdfsError) return fromStatus(error, attempt);
   if (error instanceof WebHdfsProtocolError) return new DoraError(error.code, `${attempt}: ${error.message}`, { cause: error });
-  const code = (error as { code?: unknown } | null)?.code;
-  const name = (error as { name?: unknown } | null)?.name;
-  if (code === 'UND_ERR_ABORTED' || name === 'AbortError') return abortedError(attempt, error);
-  const undici = typeof code === 'string' ? CODE_BY_UNDICI_ERROR[code] : undefined;
-  if (undici !== undefined) return new DoraError(undici[0], `${attempt}: ${undici[1]} (${describeCause(error)})`, { cause: error });
-  // undici reports a failed connection with the socket's own error, or that error as its cause.
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  const system = typeof code === 'string' ? error : typeof (cause as { code?: unknown } | null)?.code === 'string' ? cause : error;
-  return fromSystemError(system, attempt);
+  return fromNetworkError(error, attempt) ?? fromSystemError(error, attempt);
 }
 
 function fromStatus(error: WebHdfsError, attempt: string): DoraError {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { byteRange } from '../../common/byte-range.js';
 import { DoraError } from '../../common/errors.js';
 import { checkedChunks, emptyStream, translateStreamErrors } from '../../common/streams.js';
-import { abortedError, throwIfAborted } from '../../common/system-errors.js';
+import { throwIfAborted } from '../../common/system-errors.js';
 import type {
   UfsCallOptions,
   UfsCapabilities,
@@ -14,6 +14,7 @@ import type {
   UfsWriteSource,
   UnderFileSystem,
 } from '../under-file-system.js';
+import { runUfsCall } from '../ufs-call.js';
 import { checkUfsPath } from '../ufs-path.js';
 import { ATTRIBUTES_XATTR, decodeAttributes, encodeAttributes, recordAttributes, type HdfsAttributeRecord } from './hdfs-attributes.js';
 import type { HdfsClient } from './hdfs-client.js';
@@ -256,16 +257,8 @@ export class HdfsUfs implements UnderFileSystem {
     return path === '' ? this.#root || '/' : `${this.#root}/${path}`;
   }
 
-  /** Runs `body`, turning every failure into a DoraError in this backend's voice. */
-  async #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-    throwIfAborted(options.signal, attempt);
-    try {
-      return await body(options.signal);
-    } catch (error) {
-      // An abort's own error says only "aborted"; the signal's reason says why (a deadline, a caller).
-      if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
-      throw fromHdfsError(error, attempt);
-    }
+  #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    return runUfsCall(attempt, options, fromHdfsError, body);
   }
 }
 

@@ -1,8 +1,9 @@
 import { byteRange } from '../../common/byte-range.js';
 import { DoraError } from '../../common/errors.js';
 import { emptyStream, translateStreamErrors } from '../../common/streams.js';
-import { abortedError, throwIfAborted } from '../../common/system-errors.js';
+import { throwIfAborted } from '../../common/system-errors.js';
 import type { UfsCallOptions, UfsCapabilities, UfsListOptions, UfsReadOptions, UfsReadResult, UfsStatus, UfsWriteSource, UnderFileSystem } from '../under-file-system.js';
+import { runUfsCall } from '../ufs-call.js';
 import { checkUfsPath } from '../ufs-path.js';
 import { readOnlyError } from '../wrappers/with-read-only.js';
 import { discard, readText, sliceBody } from './http-body.js';
@@ -182,14 +183,8 @@ export class HttpUfs implements UnderFileSystem {
     throw readOnlyError(attempt, 'an HTTP store');
   }
 
-  async #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-    throwIfAborted(options.signal, attempt);
-    try {
-      return await body(options.signal);
-    } catch (error) {
-      if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
-      throw fromHttpError(error, attempt);
-    }
+  #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    return runUfsCall(attempt, options, fromHttpError, body);
   }
 }
 

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { byteRange } from '../../common/byte-range.js';
 import { DoraError } from '../../common/errors.js';
 import { checkedChunks, emptyStream, translateStreamErrors } from '../../common/streams.js';
-import { abortedError, throwIfAborted } from '../../common/system-errors.js';
 import type { UfsCallOptions, UfsCapabilities, UfsListOptions, UfsReadOptions, UfsReadResult, UfsStatus, UfsWriteOptions, UfsWriteSource, UnderFileSystem } from '../under-file-system.js';
+import { runUfsCall } from '../ufs-call.js';
 import { checkUfsPath } from '../ufs-path.js';
 import type { ObjectClient, ObjectInfo } from './object-client.js';
 import { listObjects } from './object-list.js';
@@ -166,15 +166,8 @@ export class ObjectUfs implements UnderFileSystem {
     return { stream: emptyStream(), status };
   }
 
-  async #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-    throwIfAborted(options.signal, attempt);
-    try {
-      return await body(options.signal);
-    } catch (error) {
-      // An abort's own error says only "aborted"; the signal's reason says why (a deadline, a caller).
-      if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
-      throw this.#client.translate(error, attempt);
-    }
+  #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    return runUfsCall(attempt, options, (error, attempt) => this.#client.translate(error, attempt), body);
   }
 }
 

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { byteRange } from '../../common/byte-range.js';
 import { DoraError } from '../../common/errors.js';
 import { checkedChunks, emptyStream, translateStreamErrors } from '../../common/streams.js';
-import { abortedError, throwIfAborted } from '../../common/system-errors.js';
 import type {
   UfsCallOptions,
   UfsCapabilities,
@@ -18,6 +17,7 @@ import type {
 } from '../under-file-system.js';
 import type { UfsTuning } from '../ufs-registry.js';
 import { listObjects } from '../object/object-list.js';
+import { runUfsCall } from '../ufs-call.js';
 import { checkUfsPath } from '../ufs-path.js';
 import type { S3Api, S3Object } from './s3-api.js';
 import { fromS3Error, httpStatusOf } from './s3-errors.js';
@@ -224,15 +224,8 @@ export class S3Ufs implements UnderFileSystem {
     return { stream: emptyStream(), status };
   }
 
-  async #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-    throwIfAborted(options.signal, attempt);
-    try {
-      return await body(options.signal);
-    } catch (error) {
-      // An abort's own error says only "aborted"; the signal's reason says why (a deadline, a caller).
-      if (options.signal?.aborted === true) throw abortedError(attempt, options.signal.reason);
-      throw fromS3Error(error, attempt);
-    }
+  #run<T>(attempt: string, options: UfsCallOptions, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    return runUfsCall(attempt, options, fromS3Error, body);
   }
 }
 

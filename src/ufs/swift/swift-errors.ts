@@ -1,5 +1,5 @@
 import { DoraError, describeCause, isDoraError, type ErrorCode } from '../../common/errors.js';
-import { abortedError, fromSystemError } from '../../common/system-errors.js';
+import { fromNetworkError } from '../../common/system-errors.js';
 
 /**
  * An answer with an error status from Swift or from its identity service (TempAuth, Keystone).
@@ -53,13 +53,6 @@ const CODE_BY_STATUS: Readonly<Record<number, readonly [ErrorCode, string]>> = {
   507: ['RESOURCE_EXHAUSTED', 'the store is out of space'],
 };
 
-/** undici's and Node's codes for a request that got no answer in time, or none at all. */
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND',
-  'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-]);
-
 /**
  * Translates what a Swift call threw into a DoraError: `${attempt}: ${cause}`. An answer maps by
  * its status (a refused login or token is PERMISSION_DENIED, a quota's 413 and a 507
@@ -70,20 +63,7 @@ export function fromSwiftError(error: unknown, attempt: string): DoraError {
   if (isDoraError(error)) return error;
   if (error instanceof SwiftHttpError) return fromStatus(error, attempt);
   if (error instanceof SwiftProtocolError) return new DoraError(error.code, `${attempt}: ${error.message}`, { cause: error });
-  const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'AbortError' || name === 'TimeoutError') return abortedError(attempt, error);
-  const code = networkCode(error);
-  if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return new DoraError('DEADLINE_EXCEEDED', `${attempt}: the store did not answer in time (${code})`, { cause: error });
-  }
-  if (code !== undefined && NETWORK_CODES.has(code)) {
-    return new DoraError('UNAVAILABLE', `${attempt}: the store cannot be reached (${describeCause(error)})`, { cause: error, retryable: true });
-  }
-  if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') {
-    return new DoraError('FAILED_PRECONDITION', `${attempt}: the store was closed`, { cause: error });
-  }
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return fromSystemError(error, attempt);
-  return new DoraError('INTERNAL', `${attempt}: ${describeCause(error)}`, { cause: error });
+  return fromNetworkError(error, attempt) ?? new DoraError('INTERNAL', `${attempt}: ${describeCause(error)}`, { cause: error });
 }
 
 function fromStatus(error: SwiftHttpError, attempt: string): DoraError {
@@ -98,15 +78,6 @@ function fromStatus(error: SwiftHttpError, attempt: string): DoraError {
   const known = CODE_BY_STATUS[status] ?? (status >= 500 ? (['UNAVAILABLE', 'the store failed'] as const) : (['INVALID_ARGUMENT', 'the store refused the request'] as const));
   const cause = service === undefined ? known[1] : `${service} failed`;
   return new DoraError(known[0], `${attempt}: ${cause} (${said})`, { cause: error });
-}
-
-/** The errno or undici code of an error, or of the first error it wraps (a connect's AggregateError). */
-function networkCode(error: unknown, depth = 0): string | undefined {
-  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || TIMEOUT_CODES.has(code) || depth === 0)) return code;
-  if (error instanceof AggregateError) return networkCode(error.errors[0], depth + 1);
-  return networkCode((error as { cause?: unknown }).cause, depth + 1);
 }
 
 /** The HTTP status of an error Swift answered with, if it answered at all. */
