@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
 import { sha256 } from '../src/testing/assertions.js';
 import { startProcess, waitUntilReady } from '../src/testing/child-process.js';
+import { startPythonHttpServer } from '../src/testing/python-http-server.js';
 import { startLocalCluster, type LocalCluster, type LocalWorker } from '../src/testing/local-cluster.js';
 import { detachMounts, mountsAt } from '../src/fuse/mount-points.js';
 import { until, within } from './cluster-helpers.js';
@@ -150,6 +151,30 @@ describe('dora fuse mount as a process of its own', () => {
       assert.equal(await mountsAt(mountPoint), 0);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('answers EIO when a store cannot be reached, and logs it as a JSON warn line naming the operation, path, code and a request id', async () => {
+    const web = await startPythonHttpServer();
+    await dora!.mounts.add({ path: '/unreachable', uri: `${web.url}/` });
+    await web.stop(); // mounted while it answered; gone now
+    try {
+      const daemon = await scratch.daemon(dora!.coordinatorUrl, 'unreachable', { 'ufs.retry.maxAttempts': '1' });
+      await assert.rejects(stat(join(daemon.mountPoint, 'unreachable', 'a.bin')), { code: 'EIO' });
+      const failedLine = (): Record<string, unknown> | undefined =>
+        daemon.process.output().split('\n').filter((l) => l.startsWith('{"')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'fuse request failed');
+      await until(async () => failedLine() !== undefined, 'the daemon logs the failed request', 10_000);
+      const line = failedLine();
+      assert.equal(line?.['level'], 'warn');
+      assert.match(String(line?.['path']), /^\/unreachable(\/a\.bin)?$/, 'the kernel looks up /unreachable first (libfuse asks getattr of the whole path)');
+      assert.equal(line?.['errno'], 'EIO');
+      assert.equal(line?.['code'], 'UNAVAILABLE');
+      assert.match(String(line?.['op']), /^(lookup|getattr)$/);
+      assert.match(String(line?.['requestId']), /^[0-9A-F]{16}$/);
+      assert.equal(await readFile(join(daemon.mountPoint, 'hello.txt'), 'utf8'), 'hello, daemon\n', 'the rest of the namespace is served');
+      await daemon.process.stop();
+    } finally {
+      await dora!.mounts.remove('/unreachable');
     }
   });
 

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path/posix';
 import { DoraError } from '../../common/errors.js';
 import type { Attributes, DoraFs, FuseSettings } from '../dora-fs.js';
-import { fuseErrno } from '../fuse-errno.js';
+import { runFuseRequest } from '../fuse-failure.js';
 import type { FuseSession } from '../fuse-session.js';
 import { detachMounts } from '../mount-points.js';
 import { DirectoryStream } from './directory-stream.js';
@@ -12,6 +12,9 @@ import { mountFuseDevice, setReadAhead } from './kernel-mount.js';
 import { NodeTable } from './node-table.js';
 
 const { Op } = abi;
+/** Where the name is in the body of requests that name a child of their node. */
+const NAME_OFFSETS: ReadonlyMap<number, number> = new Map([[Op.LOOKUP, 0], [Op.UNLINK, 0], [Op.RMDIR, 0], [Op.MKDIR, 8], [Op.CREATE, 16]]);
+const OP_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(Op).map(([name, code]) => [code, name.toLowerCase()]));
 /** Largest request and write: 256 pages of 4 KiB (the kernel's limit, with INIT_MAX_PAGES). */
 const MAX_IO = 1024 * 1024;
 /** A request buffer holds the largest write and its headers. */
@@ -98,12 +101,21 @@ class KernelSession {
       case Op.INTERRUPT:
         return; // every request is answered when done: the kernel takes an interrupted one's late answer
     }
-    try {
-      await this.#answer(header.unique, 0, await this.#handle(header, body));
-      if (header.opcode === Op.INIT) this.#init?.resolve();
-    } catch (error) {
-      await this.#answer(header.unique, fuseErrno(error), []);
+    const observed = { op: OP_NAMES.get(header.opcode) ?? `opcode ${header.opcode}`, path: () => this.#requestPath(header, body) };
+    const outcome = await runFuseRequest(observed, () => this.#handle(header, body));
+    if ('errno' in outcome) {
+      await this.#answer(header.unique, outcome.errno, []);
+      return;
     }
+    await this.#answer(header.unique, 0, outcome.value);
+    if (header.opcode === Op.INIT) this.#init?.resolve();
+  }
+
+  /** The path a request is about, for its log line: the child it names, for those that name one. */
+  #requestPath(header: abi.RequestHeader, body: Buffer): string | undefined {
+    const dir = this.#nodes.path(header.nodeid);
+    const offset = NAME_OFFSETS.get(header.opcode);
+    return dir === undefined || offset === undefined ? dir : join(dir, abi.readName(body, offset).name);
   }
 
   /** The reply's parts to request `header` (a read's bytes as the buffers they are held in: written without a copy). */

@@ -1,5 +1,5 @@
 import type { Attributes, DoraFs, FuseSettings } from '../dora-fs.js';
-import { fuseErrno } from '../fuse-errno.js';
+import { runFuseRequest } from '../fuse-failure.js';
 import type { FuseSession } from '../fuse-session.js';
 import { createFuse, type FuseOperations, type FuseOptions, type FuseStat } from './fuse-binding.js';
 
@@ -16,44 +16,41 @@ export async function mountWithLibfuse(mountPoint: string, fs: DoraFs, settings:
 }
 
 function operations(fs: DoraFs): FuseOperations {
-  /** Runs `work` and answers: 0 (and the value) on success, the errno of the failure otherwise. */
-  const answer = <T>(cb: (errno: number, value?: T) => void, work: () => Promise<T>): void => {
-    work().then(
-      (value) => cb(0, value),
-      (error: unknown) => cb(fuseErrno(error)),
-    );
+  /** Runs operation `op` on `path` and answers: 0 (and the value) on success, the errno of the failure otherwise. */
+  const answer = <T>(op: string, path: string, cb: (errno: number, value?: T) => void, work: () => Promise<T>): void => {
+    void runFuseRequest({ op, path: () => path }, work).then((outcome) => ('errno' in outcome ? cb(outcome.errno) : cb(0, outcome.value)));
+  };
+  /** A read or write answers with the bytes it moved, or the negative errno. */
+  const io = (op: string, path: string, cb: (result: number) => void, work: () => Promise<number>): void => {
+    void runFuseRequest({ op, path: () => path }, work).then((outcome) => cb('errno' in outcome ? outcome.errno : outcome.value));
   };
   return {
-    getattr: (path, cb) => answer(cb, async () => toStat(await fs.getattr(path))),
+    getattr: (path, cb) => answer('getattr', path, cb, async () => toStat(await fs.getattr(path))),
     readdir: (path, cb) => {
-      answer(cb, async () => {
+      answer('readdir', path, cb, async () => {
         const names: string[] = []; // libfuse 2's high-level readdir takes a directory in one call
         for await (const entry of fs.list(path)) names.push(entry.name);
         return names;
       });
     },
-    open: (path, flags, cb) => answer(cb, async () => (await fs.open(path, flags)).fh),
-    create: (path, _mode, cb) => answer(cb, () => fs.create(path)),
-    read: (_path, fh, buffer, length, position, cb) => {
-      fs.read(fh, buffer, length, position).then(cb, (error: unknown) => cb(fuseErrno(error)));
-    },
-    write: (_path, fh, buffer, length, position, cb) => {
-      fs.write(fh, buffer, length, position).then(cb, (error: unknown) => cb(fuseErrno(error)));
-    },
-    flush: (_path, fh, cb) => answer(cb, () => fs.flush(fh)),
-    fsync: (_path, _dataSync, fh, cb) => answer(cb, () => fs.flush(fh)),
-    release: (_path, fh, cb) => answer(cb, () => fs.release(fh)),
-    ftruncate: (_path, fh, size, cb) => answer(cb, () => fs.ftruncate(fh, size)),
-    truncate: (path, size, cb) => answer(cb, () => fs.truncate(path, size)),
-    unlink: (path, cb) => answer(cb, () => fs.unlink(path)),
-    rmdir: (path, cb) => answer(cb, () => fs.rmdir(path)),
-    mkdir: (path, _mode, cb) => answer(cb, () => fs.mkdir(path)),
-    rename: (from, to, cb) => answer(cb, () => fs.rename(from, to)),
-    chmod: (path, _mode, cb) => answer(cb, () => fs.accept(path)),
-    chown: (path, _uid, _gid, cb) => answer(cb, () => fs.accept(path)),
-    utimens: (path, _atime, _mtime, cb) => answer(cb, () => fs.accept(path)),
-    statfs: (_path, cb) => {
-      answer(cb, async () => {
+    open: (path, flags, cb) => answer('open', path, cb, async () => (await fs.open(path, flags)).fh),
+    create: (path, _mode, cb) => answer('create', path, cb, () => fs.create(path)),
+    read: (path, fh, buffer, length, position, cb) => io('read', path, cb, () => fs.read(fh, buffer, length, position)),
+    write: (path, fh, buffer, length, position, cb) => io('write', path, cb, () => fs.write(fh, buffer, length, position)),
+    flush: (path, fh, cb) => answer('flush', path, cb, () => fs.flush(fh)),
+    fsync: (path, _dataSync, fh, cb) => answer('fsync', path, cb, () => fs.flush(fh)),
+    release: (path, fh, cb) => answer('release', path, cb, () => fs.release(fh)),
+    ftruncate: (path, fh, size, cb) => answer('ftruncate', path, cb, () => fs.ftruncate(fh, size)),
+    truncate: (path, size, cb) => answer('truncate', path, cb, () => fs.truncate(path, size)),
+    unlink: (path, cb) => answer('unlink', path, cb, () => fs.unlink(path)),
+    rmdir: (path, cb) => answer('rmdir', path, cb, () => fs.rmdir(path)),
+    mkdir: (path, _mode, cb) => answer('mkdir', path, cb, () => fs.mkdir(path)),
+    rename: (from, to, cb) => answer('rename', from, cb, () => fs.rename(from, to)),
+    chmod: (path, _mode, cb) => answer('chmod', path, cb, () => fs.accept(path)),
+    chown: (path, _uid, _gid, cb) => answer('chown', path, cb, () => fs.accept(path)),
+    utimens: (path, _atime, _mtime, cb) => answer('utimens', path, cb, () => fs.accept(path)),
+    statfs: (path, cb) => {
+      answer('statfs', path, cb, async () => {
         const c = await fs.statfs();
         return { bsize: c.blockSize, frsize: c.blockSize, blocks: c.blocks, bfree: c.free, bavail: c.free, files: 0, ffree: 0, favail: 0, fsid: 0, flag: 0, namemax: c.nameMax };
       });
