@@ -3,7 +3,7 @@ import type { DoraError } from '../../common/errors.js';
 import { compareKeys } from '../ufs-path.js';
 import type { ObjectClient, ObjectGetResult, ObjectInfo, ObjectListPage, ObjectWriteFields, ObjectWritten } from '../object/object-client.js';
 import type { GcsApi, GcsObject } from './gcs-api.js';
-import { ChunkReader } from './gcs-chunk-reader.js';
+import { ChunkReader } from '../../common/chunk-reader.js';
 import { GcsHttpError, fromGcsError, httpStatusOf } from './gcs-errors.js';
 import { uploadResumable } from './gcs-resumable.js';
 
@@ -56,7 +56,7 @@ export class GcsClient implements ObjectClient {
     const upload = { bucket: this.#bucket, name: key, fields: { contentType: fields.contentType, metadata: fields.metadata }, size, partSize };
     if (size !== undefined && size <= multipartThreshold) return written(await this.#api.insert(this.#bucket, key, body, { ...upload.fields, size }, signal));
     // Large or unsized: read the first chunk; a stream that ends within it goes in one request after all.
-    const reader = new ChunkReader(body instanceof Uint8Array ? [body] : body);
+    const reader = new ChunkReader(body);
     const buffer = new Uint8Array(partSize);
     let used: number;
     try {

@@ -1,5 +1,5 @@
 import type { GcsApi, GcsObject, GcsObjectFields } from './gcs-api.js';
-import type { ChunkReader } from './gcs-chunk-reader.js';
+import type { ChunkReader } from '../../common/chunk-reader.js';
 
 /** Every chunk of a resumable upload but the last is a multiple of this (Cloud Storage's rule). */
 export const RESUMABLE_CHUNK_UNIT = 256 * 1024;

@@ -9,7 +9,7 @@ import { header, untilAborted } from './swift-auth.js';
 import { SwiftProtocolError, fromSwiftError } from './swift-errors.js';
 import type { SwiftLocation } from './swift-location.js';
 import { attributesFromHeaders, metadataHeaders } from './swift-metadata.js';
-import { SegmentReader } from './swift-segment-reader.js';
+import { ChunkReader } from '../../common/chunk-reader.js';
 import { deleteObject, deleteQuietly, largeObjectSegments, unquote, uploadSlo, type SloTuning } from './swift-slo.js';
 
 /** When an object goes in one PUT and how it is cut up otherwise. */
@@ -119,7 +119,7 @@ export class SwiftClient implements ObjectClient {
     const { multipartThreshold, partSize } = this.#tuning;
     if (size !== undefined && size <= multipartThreshold) return this.#putWhole(key, body, size, headers, signal);
     // Large or unsized: read one segment; a stream that ends within it goes in one PUT after all.
-    const reader = new SegmentReader(body);
+    const reader = new ChunkReader(body);
     let first: Uint8Array;
     try {
       first = await reader.read(partSize, signal);

@@ -4,7 +4,7 @@ import type { SwiftApi } from './swift-api.js';
 import { header } from './swift-auth.js';
 import { SwiftHttpError, SwiftProtocolError, statusOf } from './swift-errors.js';
 import { segmentPrefix } from './swift-location.js';
-import type { SegmentReader } from './swift-segment-reader.js';
+import type { ChunkReader } from '../../common/chunk-reader.js';
 
 /** How a static large object is cut up and uploaded. */
 export interface SloTuning {
@@ -47,7 +47,7 @@ const CLEANUP_TIMEOUT_MS = 60_000;
  * On a failure the segments uploaded so far are deleted and the first error is thrown; only when
  * the manifest PUT got no answer do they stay, unless the object turns out to be written.
  */
-export async function uploadSlo(api: SwiftApi, target: SloTarget, source: { first: Uint8Array; reader: SegmentReader }, tuning: SloTuning, signal: AbortSignal | undefined): Promise<ObjectWritten> {
+export async function uploadSlo(api: SwiftApi, target: SloTarget, source: { first: Uint8Array; reader: ChunkReader }, tuning: SloTuning, signal: AbortSignal | undefined): Promise<ObjectWritten> {
   const prefix = segmentPrefix(target.key, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
   const stop = new AbortController();
   const inner = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
