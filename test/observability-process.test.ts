@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { DoraClient } from '../src/client/dora-client.js';
-import { startTracing, stopTracing } from '../src/observe/tracing.js';
 import { until } from './cluster-helpers.js';
 
 const DORA_BIN = fileURLToPath(new URL('../../bin/dora.js', import.meta.url));
@@ -25,9 +25,11 @@ interface OtlpSpan {
 }
 
 // A `dora start` process with tracing exported over OTLP to a receiver here and debug logs on
-// stderr; this test process is the application, tracing its own SDK calls in memory.
+// stderr; this test process is the application: it registers its own OpenTelemetry tracer provider
+// (spans in memory), as any instrumented service does, and sets nothing of dora's.
 describe('a dora process observed from outside', () => {
   const appSpans = new InMemorySpanExporter();
+  const appTracing = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(appSpans)] });
   const received: OtlpSpan[] = [];
   let receiver: Server;
   let dir: string;
@@ -37,7 +39,7 @@ describe('a dora process observed from outside', () => {
   let client: DoraClient;
 
   before(async () => {
-    startTracing('the-application', { exporter: 'none', endpoint: '', samplePercent: 100 }, [new SimpleSpanProcessor(appSpans)]);
+    appTracing.register();
     receiver = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
@@ -69,15 +71,29 @@ describe('a dora process observed from outside', () => {
       dora.kill('SIGKILL');
       await new Promise((resolve) => dora.once('exit', resolve));
     }
-    await stopTracing();
+    await appTracing.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
     receiver?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it("continues the application's trace in the dora process and exports it over OTLP", async () => {
-    assert.equal((await client.readFile('/logs/day1.bin')).length, 300_000);
+    const appTracer = trace.getTracer('the-application');
+    const bytes = await appTracer.startActiveSpan('handle request', async (span) => {
+      try {
+        return await client.readFile('/logs/day1.bin');
+      } finally {
+        span.end();
+      }
+    });
+    assert.equal(bytes.length, 300_000);
     const read = appSpans.getFinishedSpans().find((s) => s.name === 'dora.read');
-    assert.ok(read !== undefined);
+    const own = appSpans.getFinishedSpans().find((s) => s.name === 'handle request');
+    assert.ok(read !== undefined && own !== undefined, 'the SDK recorded its span with the provider the application registered');
+    assert.equal(read.parentSpanContext?.spanId, own.spanContext().spanId, "dora.read is a child of the application's span");
+    assert.equal(read.attributes['dora.bytes'], 300_000);
     const traceId = read.spanContext().traceId;
     const ofTrace = () => received.filter((s) => s.traceId === traceId);
     // Spans are exported in batches (every 5 s): wait for the worker's and the store's.

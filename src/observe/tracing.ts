@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -15,12 +15,27 @@ export interface TracingSettings {
   readonly samplePercent: number;
 }
 
-/** Whether this process records spans: checked first on hot paths, so tracing off costs nothing. */
+/** Whether this dora process records spans: checked first on hot paths, so tracing off costs nothing. */
 let enabled = false;
+/** Set once a dora server process has decided from its configuration (startTracing); until then this is an application's SDK. */
+let serverProcess = false;
 let provider: NodeTracerProvider | undefined;
 
+/** Whether a dora server records spans (the spans and context it serves requests in). */
 export function tracingEnabled(): boolean {
   return enabled;
+}
+
+/**
+ * Whether the calls this process makes are traced: a dora server's own setting, or, in an
+ * application using the SDK, whether the application registered an OpenTelemetry tracer provider
+ * (so `dora.read`/`dora.write` spans join its traces and `traceparent` goes to the workers with
+ * no dora setting). Asked per call, so a provider registered after the client was made counts.
+ */
+export function callsTraced(): boolean {
+  if (enabled || serverProcess) return enabled;
+  const global = trace.getTracerProvider();
+  return !(global instanceof ProxyTracerProvider) || global.getDelegateTracer('dora') !== undefined;
 }
 
 /**
@@ -29,6 +44,7 @@ export function tracingEnabled(): boolean {
  * nothing. Trace context travels in W3C `traceparent` headers.
  */
 export function startTracing(service: string, settings: TracingSettings, processors: readonly SpanProcessor[] = []): void {
+  serverProcess = true;
   const all = [...processors];
   if (settings.exporter === 'otlp') all.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.endpoint })));
   if (all.length === 0 || provider !== undefined) return;
@@ -60,7 +76,7 @@ const tracer = () => trace.getTracer('dora');
  * a failure is recorded with its error code. Without tracing, just runs `fn`.
  */
 export async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span | undefined) => Promise<T>, options: { kind?: SpanKind; parent?: Context } = {}): Promise<T> {
-  if (!enabled) return fn(undefined);
+  if (!callsTraced()) return fn(undefined);
   return tracer().startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes }, options.parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
@@ -75,7 +91,7 @@ export async function inSpan<T>(name: string, attributes: Attributes, fn: (span:
 
 /** A span the caller ends (one that outlives a call: a read until its last byte); undefined without tracing. */
 export function startSpan(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span | undefined {
-  return enabled ? tracer().startSpan(name, { kind, attributes }) : undefined;
+  return callsTraced() ? tracer().startSpan(name, { kind, attributes }) : undefined;
 }
 
 /** Runs `fn` with `span` as the active span (so calls it makes are its children). */
@@ -92,7 +108,7 @@ export function failSpan(span: Span | undefined, error: unknown): void {
 
 /** Adds the active trace context (`traceparent`) to outgoing request headers. */
 export function injectTraceContext(headers: Record<string, string>): void {
-  if (enabled) propagation.inject(context.active(), headers);
+  if (callsTraced()) propagation.inject(context.active(), headers);
 }
 
 /** The trace context an incoming request carries (`traceparent` from a dora client, an S3 client, a proxy). */
