@@ -61,6 +61,8 @@ describe('tracing a read', () => {
     assert.equal(read.attributes['dora.bytes'], 3 * MiB + 5);
     assert.equal(worker.attributes['dora.cache'], 'miss');
     assert.equal(worker.attributes['dora.mount'], '/');
+    assert.equal(worker.attributes['dora.path'], '/data/f.bin');
+    assert.equal(worker.attributes['dora.bytes'], 3 * MiB + 5);
     assert.equal(worker.attributes['http.response.status_code'], 200);
     assert.equal(store.reduce((n, s) => n + Number(s.attributes['dora.bytes']), 0), 3 * MiB + 5, 'the store sent the file once');
     assert.equal(store[0]!.attributes['dora.mount'], '/');
@@ -109,6 +111,8 @@ describe('tracing a read', () => {
     assert.equal(worker.parentSpanContext?.spanId, write.spanContext().spanId);
     assert.equal(store.spanContext().traceId, write.spanContext().traceId);
     assert.equal(write.attributes['dora.bytes'], 1000);
+    assert.deepEqual([worker.attributes['dora.path'], worker.attributes['dora.mount'], worker.attributes['dora.bytes']], ['/data/new.bin', '/', 1000]);
+    assert.deepEqual([store.attributes['dora.mount'], store.attributes['dora.bytes']], ['/', 1000]);
   });
 });
 

@@ -94,6 +94,11 @@ export function startSpan(name: string, attributes: Attributes, kind: SpanKind =
   return callsTraced() ? tracer().startSpan(name, { kind, attributes }) : undefined;
 }
 
+/** Adds `attributes` to the span the running code is in (a server's request span); nothing without tracing. */
+export function noteSpan(attributes: Attributes): void {
+  if (enabled) trace.getActiveSpan()?.setAttributes(attributes);
+}
+
 /** Runs `fn` with `span` as the active span (so calls it makes are its children). */
 export function withSpan<T>(span: Span | undefined, fn: () => T): T {
   return span === undefined ? fn() : context.with(trace.setSpan(context.active(), span), fn);

@@ -5,6 +5,7 @@ import { addMetricsRoutes } from '../metrics/metrics-routes.js';
 import { DoraError } from '../common/errors.js';
 import { parseWriteType } from '../mount/mount-info.js';
 import { parseTags, parseWriteAttributes, WRITE_ATTRIBUTES_HEADER } from '../http/write-attributes.js';
+import { noteSpan } from '../observe/tracing.js';
 import type { WorkerService } from './worker-service.js';
 
 /**
@@ -44,6 +45,7 @@ export function addWorkerRoutes(
         offset: integerParam(req, 'offset'),
         length: integerParam(req, 'length'),
       });
+      noteSpan({ 'dora.path': read.status.path, 'dora.mount': read.status.mount, 'dora.bytes': read.length });
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': read.length,
@@ -64,12 +66,14 @@ export function addWorkerRoutes(
       const header = req.raw.headers['content-length'];
       const size = header === undefined ? undefined : Number(header);
       const writeType = req.query.get('writeType');
-      return worker.write(requiredParam(req, 'path'), req.raw, {
+      const written = await worker.write(requiredParam(req, 'path'), req.raw, {
         signal: req.signal,
         size,
         ...parseWriteAttributes(req.raw.headers[WRITE_ATTRIBUTES_HEADER], req.query.get('path') ?? ''),
         ...(writeType === null ? {} : { writeType: parseWriteType(writeType, `Cannot write "${req.query.get('path')}"`) }),
       });
+      noteSpan({ 'dora.path': written.path, 'dora.mount': written.mount, 'dora.bytes': written.size });
+      return written;
     })
     .route('DELETE', '/v1/delete', (req) => worker.delete(requiredParam(req, 'path'), { signal: req.signal, recursive: req.query.get('recursive') === 'true' }))
     .route('POST', '/v1/rename', (req) => worker.rename(requiredParam(req, 'from'), requiredParam(req, 'to'), { signal: req.signal }))

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { isDoraError, type ErrorCode } from '../../common/errors.js';
-import type { UfsCallOptions, UfsReadOptions, UfsReadResult, UnderFileSystem } from '../under-file-system.js';
-import { SpanKind, failSpan, inSpan, startSpan, withSpan } from '../../observe/tracing.js';
+import type { UfsCallOptions, UfsReadOptions, UfsReadResult, UfsStatus, UnderFileSystem } from '../under-file-system.js';
+import { SpanKind, failSpan, inSpan, startSpan, withSpan, type Span } from '../../observe/tracing.js';
 import { ForwardingUfs, type UfsCall, type UfsOperation } from './forwarding-ufs.js';
 
 /** One finished call to a store. */
@@ -19,7 +19,8 @@ export interface UfsCallEvent {
 /**
  * Reports every call's outcome and latency, and every read's bytes, to `observe` (which must
  * not throw): the metrics module turns these into Prometheus series. When tracing is on, each
- * call is also a client span `ufs.<op>` (a read's lasts until its last byte) of the mount.
+ * call is also a client span `ufs.<op>` (a read's lasts until its last byte) of the mount, with
+ * the bytes a read delivered or a write stored.
  */
 export function withMetrics(ufs: UnderFileSystem, observe: (event: UfsCallEvent) => void, mount = ''): UnderFileSystem {
   return new MeteredUfs(ufs, observe, mount);
@@ -37,10 +38,11 @@ class MeteredUfs extends ForwardingUfs {
 
   protected override async call<T, O extends UfsCallOptions>(call: UfsCall, options: O, run: (options: O) => Promise<T>): Promise<T> {
     const started = performance.now();
-    const attempt = async (): Promise<T> => {
+    const attempt = async (span?: Span): Promise<T> => {
       try {
         const result = await run(options);
         this.#report(call.op, 'ok', started);
+        if (call.op === 'write') span?.setAttribute('dora.bytes', (result as UfsStatus).size);
         return result;
       } catch (error) {
         this.#report(call.op, outcomeOf(error), started);
