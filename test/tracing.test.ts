@@ -101,6 +101,19 @@ describe('tracing a read', () => {
     assert.equal(s3.attributes['dora.request_id'], res.headers.get('x-amz-request-id'));
   });
 
+  it("carries the trace on from the coordinator to the workers it asks (the cluster summary)", async () => {
+    exporter.reset();
+    const traceId = randomBytes(16).toString('hex');
+    const res = await fetch(`${dora.coordinatorUrl}/api/v1/cluster`, { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const spans = exporter.getFinishedSpans();
+    const coordinator = one(spans, (s) => s.name === 'coordinator GET /api/v1/cluster');
+    const worker = one(spans, (s) => s.name === 'worker GET /v1/cache');
+    assert.equal(coordinator.spanContext().traceId, traceId);
+    assert.equal(worker.parentSpanContext?.spanId, coordinator.spanContext().spanId);
+  });
+
   it('writes are traced from client to store too', async () => {
     exporter.reset();
     await client.write('/data/new.bin', randomBytes(1000));

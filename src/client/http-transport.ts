@@ -2,8 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { DoraError } from '../common/errors.js';
-import { currentRequest, REQUEST_ID_HEADER } from '../observe/request-context.js';
-import { injectTraceContext } from '../observe/tracing.js';
+import { withOnwardHeaders } from '../observe/onward-headers.js';
 import { errorFromBody, isNetworkFailure, requestError } from './remote-error.js';
 
 /** A server the client talks to, named in error messages as e.g. `worker http://127.0.0.1:29999`. */
@@ -110,10 +109,7 @@ export class HttpTransport {
     for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) query.set(name, String(value));
     const search = query.size === 0 ? '' : `?${query.toString()}`;
     // The request being served and the trace it belongs to travel on to the worker.
-    const headers: Record<string, string> = { ...call.headers };
-    const request = currentRequest();
-    if (request !== undefined) headers[REQUEST_ID_HEADER] = request.requestId;
-    injectTraceContext(headers);
+    const headers = withOnwardHeaders({ ...call.headers });
     return this.#agent.request({
       origin: base.origin,
       path: `${base.pathname.replace(/\/+$/, '')}${call.path}${search}`,

@@ -1,6 +1,7 @@
 import type { JobManager } from '../job/job-manager.js';
 import type { ClusterSummary, WorkerSummary } from '../client/cluster-summary-types.js';
 import type { WorkerRecord } from '../membership/worker-record.js';
+import { withOnwardHeaders } from '../observe/onward-headers.js';
 
 /** What a worker answers at `GET /v1/cache` (the fields the summary uses). */
 interface WorkerCache {
@@ -20,7 +21,7 @@ const WORKER_TIMEOUT_MS = 5000;
 export async function askWorkerCache(worker: WorkerRecord, signal?: AbortSignal): Promise<Record<string, unknown>> {
   try {
     const timeout = AbortSignal.timeout(WORKER_TIMEOUT_MS);
-    const res = await fetch(`${worker.address}/v1/cache`, { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) });
+    const res = await fetch(`${worker.address}/v1/cache`, { headers: withOnwardHeaders({}), signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) });
     if (!res.ok) throw new Error(`it answered ${res.status}`);
     return (await res.json()) as Record<string, unknown>;
   } catch (error) {

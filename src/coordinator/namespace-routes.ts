@@ -5,6 +5,7 @@ import { DoraError, isDoraError } from '../common/errors.js';
 import { requiredParam, type HttpRequest, type JsonServer } from '../http/json-server.js';
 import { isUnder, normalizeDoraPath, relativeTo } from '../mount/dora-path.js';
 import type { MountInfo } from '../mount/mount-info.js';
+import { withOnwardHeaders } from '../observe/onward-headers.js';
 import type { FileStatus } from '../worker/file-status.js';
 import type { WorkerDirectory } from './coordinator-routes.js';
 
@@ -88,7 +89,7 @@ async function holders(workers: WorkerDirectory, path: string, req: HttpRequest)
 }
 
 async function askHeld(address: string, path: string, signal: AbortSignal): Promise<HeldFile> {
-  const res = await fetch(`${address}/v1/held?${new URLSearchParams({ path })}`, { signal });
+  const res = await fetch(`${address}/v1/held?${new URLSearchParams({ path })}`, { headers: withOnwardHeaders({}), signal });
   const text = await res.text();
   if (!res.ok) throw errorFromBody(res.status, text, `Cannot ask the worker at ${address} what it holds of "${path}"`, `the worker at ${address}`);
   const body = JSON.parse(text) as HeldFile;

@@ -6,7 +6,8 @@ import { S3Error } from './s3-error.js';
  * Multipart uploads are staged on one worker's disk, so every call of one upload must reach the
  * same worker: the owner of the object's key. A request for an upload of a key another worker
  * owns is sent on to that worker's S3 API as it came (method, path, headers, body, so its
- * signature still holds there) and its answer passed back.
+ * signature still holds there) and its answer passed back. The caller's `traceparent` goes on as
+ * it came too (an S3 client may have signed it): the owner's span is a sibling of this gateway's.
  */
 export function isMultipartCall(target: { readonly key: string; readonly query: URLSearchParams }): boolean {
   return target.key !== '' && (target.query.has('uploadId') || target.query.has('uploads'));
