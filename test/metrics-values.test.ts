@@ -8,9 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DoraClient } from '../src/client/dora-client.js';
+import { ConsistentHashSelector } from '../src/hash/consistent-hash-selector.js';
 import { ClientMetrics } from '../src/metrics/client-metrics.js';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
+import { refusingAddress } from '../src/testing/free-port.js';
 import { parsePrometheusText, scrape, type Scrape } from '../src/testing/prometheus-text.js';
 import { until } from './cluster-helpers.js';
 
@@ -69,6 +71,8 @@ describe('metrics after known operations', () => {
     assert.equal(served(warm, 'store'), served(cold, 'store'));
     assert.equal(warm.value('dora_ufs_read_bytes_total', { mount: '/' }), cold.value('dora_ufs_read_bytes_total', { mount: '/' }), 'nothing more read from the store');
     assert.equal(warm.value('dora_cache_hit_ratio', { mount: '/' }), pageRequests(warm, 'hit') / pageRequests(warm));
+    const tier = (s: Scrape, name: 'hits' | 'misses') => s.value(`dora_cache_tier_${name}_total`, { tier: 'memory' });
+    assert.deepEqual({ hits: tier(warm, 'hits') - tier(cold, 'hits'), misses: tier(warm, 'misses') - tier(cold, 'misses') }, { hits: 4, misses: 0 }, 'the memory tier answered every page');
 
     // The summary the coordinator and CLI show counts the same.
     const summary = dora.worker.cacheSummary();
@@ -102,6 +106,59 @@ describe('metrics after known operations', () => {
     assert.ok(now.value('dora_ufs_requests_total', { mount: '/', op: 'stat', outcome: 'NOT_FOUND' }) > before.value('dora_ufs_requests_total', { mount: '/', op: 'stat', outcome: 'NOT_FOUND' }));
     assert.ok(now.value('dora_ufs_request_seconds_count', { mount: '/', op: 'stat' }) > before.value('dora_ufs_request_seconds_count', { mount: '/', op: 'stat' }));
     assert.equal((await sdkValues()).value('dora_io_seconds_count', { interface: 'sdk', op: 'read' }), 4, 'a failed read is timed too');
+  });
+
+  it('counts SDK writes by bytes and latency', async () => {
+    const before = await sdkValues();
+    await client.write('/sales/sdk.bin', randomBytes(4321));
+    await client.write('/sales/sdk-empty.bin', Buffer.alloc(0));
+    const now = await sdkValues();
+    const d = (name: string) => now.value(name, { interface: 'sdk', op: 'write' }) - before.value(name, { interface: 'sdk', op: 'write' });
+    assert.equal(d('dora_io_bytes_total'), 4321);
+    assert.equal(d('dora_io_seconds_count'), 2);
+  });
+
+  it('counts a read the store served when no worker could (fallback)', async () => {
+    const metrics = new ClientMetrics(new MetricsRegistry({ role: 'sdk', processMetrics: false }), 'sdk');
+    const nowhere = await refusingAddress();
+    const stranded = new DoraClient({
+      address: dora.coordinatorUrl,
+      observe: metrics.observe,
+      observeIo: metrics.observeIo,
+      selector: () => new ConsistentHashSelector([{ id: 'gone', address: nowhere, state: 'live' }]),
+    });
+    try {
+      assert.equal((await stranded.readFile('/sales/q1.bin')).length, SIZE);
+      const values = parsePrometheusText((await metrics.registry.text()).body);
+      assert.equal(values.value('dora_routing_events_total', { event: 'fallback' }), stranded.stats().fallbacks);
+      assert.ok(values.value('dora_routing_events_total', { event: 'fallback' }) >= 1);
+      assert.equal(values.value('dora_io_bytes_total', { interface: 'sdk', op: 'read' }), SIZE);
+    } finally {
+      await stranded.close();
+    }
+  });
+
+  it('shows the progress of each running job, and drops it once the job ends', async () => {
+    await mkdir(join(dir, 'data', 'root', 'slow'), { recursive: true });
+    for (let i = 0; i < 4; i++) await writeFile(join(dir, 'data', 'root', 'slow', `f${i}.bin`), randomBytes(512 * 1024));
+    const job = await client.jobs.submit({ kind: 'load', path: '/slow', bandwidth: 512 * 1024 }); // 2 MiB at 512 KiB/s: about 4 s
+    try {
+      await until(async () => (await client.jobs.status(job.id)).progress.bytesDone > 0, 'the job moves its first bytes', 10_000);
+      const seen = (await client.jobs.status(job.id)).progress;
+      const running = await scrape(dora.coordinatorUrl);
+      const files = (count: string) => running.value('dora_job_files', { id: job.id, kind: 'load', count });
+      assert.equal((await client.jobs.status(job.id)).state, 'running', 'still running after the scrape');
+      assert.ok(files('done') >= seen.filesDone && files('done') < 4, `done ${files('done')} of 4`);
+      assert.ok(files('total') >= files('done'));
+      assert.equal(files('failed'), 0);
+      assert.ok(running.value('dora_job_bytes', { id: job.id, kind: 'load' }) >= seen.bytesDone);
+    } finally {
+      await client.jobs.stop(job.id);
+    }
+    await until(async () => (await client.jobs.status(job.id)).state === 'stopped', 'the job stops');
+    const ended = await scrape(dora.coordinatorUrl);
+    assert.equal(ended.samples.some((x) => x.labels['id'] === job.id), false, 'an ended job leaves the progress gauges');
+    assert.equal(ended.value('dora_jobs', { kind: 'load', state: 'stopped' }), 1);
   });
 
   it('counts S3 requests by operation and status, and S3 reads and writes by bytes', async () => {

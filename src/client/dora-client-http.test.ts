@@ -18,6 +18,7 @@ import type { UnderFileSystem } from '../ufs/under-file-system.js';
 import type { FileStatus } from './client-types.js';
 import { DoraClient } from './dora-client.js';
 import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
+import { refusingAddress } from '../testing/free-port.js';
 
 type Hook = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 
@@ -125,14 +126,6 @@ async function startFakeCluster(root: string): Promise<FakeCluster> {
 }
 
 /** An address nothing listens on: connections are refused. */
-async function refusingAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
-
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 describe('DoraClient over HTTP', () => {

@@ -2,8 +2,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,18 +11,11 @@ import { readAll } from '../common/streams.js';
 import { startEmbedded } from '../server/embedded.js';
 import { DoraClient } from './dora-client.js';
 import { ConsistentHashSelector } from '../hash/consistent-hash-selector.js';
+import { refusingAddress } from '../testing/free-port.js';
 
 type Embedded = Awaited<ReturnType<typeof startEmbedded>>;
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-
-async function refusingAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('DoraClient against the embedded server', () => {
   let dataDir: string;

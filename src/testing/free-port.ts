@@ -16,3 +16,8 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** The URL of a port on 127.0.0.1 nothing listens on (a server that is gone): connections are refused. */
+export async function refusingAddress(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`;
+}
