@@ -212,6 +212,33 @@ describe('the web UI in a cluster of two workers, in headless Chromium', { skip:
     await page.close();
   });
 
+  it('jobs: a copy whose files fail shows them failed in its row, and each failure with its code on its page', async () => {
+    await seed('/local/web/copy-src', 3, 4 * KiB);
+    await seed('/local/web/copy-dst', 3, 5 * KiB); // the same names, other bytes: each copy is ALREADY_EXISTS
+    const res = await fetch(`${cluster.coordinatorUrl}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'copy', from: '/local/web/copy-src', to: '/local/web/copy-dst' }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { id } = (await res.json()) as { id: string };
+    const page = await open('#/jobs');
+    await settles(async () => (await jobShown(page, id)).state, async () => 'failed', `job ${id} fails`, 30_000);
+    assert.deepEqual(await jobShown(page, id), await jobFromApi(id));
+    assert.equal((await jobFromApi(id)).filesFailed, 3);
+    await page.getByTestId(`job-${id}-link`).click();
+    await page.getByTestId('job-failures').waitFor({ timeout: 10_000 });
+    const failures = (await api<JobRecord>(`/api/v1/jobs/status?id=${encodeURIComponent(id)}`)).failures;
+    const rows = await page.locator('[data-testid="job-failures"] tbody tr').allInnerTexts();
+    assert.equal(rows.length, failures.length);
+    for (const failure of failures) {
+      const row = rows.find((r) => r.includes(failure.path));
+      assert.ok(row !== undefined && row.includes(failure.code) && failure.code === 'ALREADY_EXISTS', `${failure.path} ${failure.code} among: ${rows.join(' | ')}`);
+    }
+    await shot(page, 'jobs-failures');
+    await page.close();
+  });
+
   it('serves the UI files with an ETag and 304 on revalidation, and nothing outside them', async () => {
     const index = await fetch(`${cluster.coordinatorUrl}/`);
     assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8');

@@ -128,7 +128,7 @@ function renderJobs(tbody, jobs, selected, stopButton) {
       return h(
         'tr',
         { 'data-testid': id, class: [job.state === 'failed' && 'row-bad', job.id === selected && 'selected'] },
-        h('td', {}, link(`#/jobs?id=${encodeURIComponent(job.id)}`, job.id, { class: 'mono' })),
+        h('td', {}, link(`#/jobs?id=${encodeURIComponent(job.id)}`, job.id, { class: 'mono', 'data-testid': `${id}-link` })),
         h('td', {}, job.spec.kind),
         h('td', {}, h('code', {}, target(job.spec))),
         h('td', {}, badge(job.state, STATE_BADGES[job.state] ?? 'muted', `${id}-state`)),
