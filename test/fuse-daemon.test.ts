@@ -219,12 +219,18 @@ describe('dora fuse mount over a cache smaller than the file', () => {
     const cache = dora!.worker.cacheSummary();
     for (const tier of cache.tiers) assert.ok(tier.bytes <= tier.capacityBytes, `${tier.name} holds ${tier.bytes} of ${tier.capacityBytes} bytes`);
     assert.ok(cache.bytesFetched >= 2 * SIZE - 24 * MiB, `the file did not fit, so the second read went to the store too: ${JSON.stringify(cache)}`);
-    // The daemon's own metrics: the kernel's reads through the FUSE interface.
+    // A write through the mount, by a process of its own (cp), so this event loop stays free to serve it.
+    const written = join(scratch.dir, 'to-write.bin');
+    await writeFile(written, randomBytes(3 * MiB + 11));
+    await run('cp', [written, join(daemon.mountPoint, 'written.bin')]);
+    // The daemon's own metrics: the kernel's reads and writes through the FUSE interface.
     const metricsUrl = /metrics at (http:\/\/\S+)\/metrics/.exec(daemon.process.output())?.[1];
     assert.ok(metricsUrl !== undefined, daemon.process.output());
     const fuse = await scrape(metricsUrl);
     assert.ok(fuse.value('dora_io_bytes_total', { interface: 'fuse', op: 'read' }) >= 2 * SIZE);
     assert.ok(fuse.value('dora_io_seconds_count', { interface: 'fuse', op: 'read' }) >= (2 * SIZE) / (1024 * 1024), 'one observation per kernel read (at most 1 MiB each)');
+    assert.equal(fuse.value('dora_io_bytes_total', { interface: 'fuse', op: 'write' }), 3 * MiB + 11);
+    assert.ok(fuse.value('dora_io_seconds_count', { interface: 'fuse', op: 'write' }) >= 3, 'one observation per kernel write (at most 1 MiB each)');
     assert.equal(fuse.value('dora_info', { role: 'fuse' }), 1);
     await daemon.process.stop();
   });
