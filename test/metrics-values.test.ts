@@ -108,14 +108,19 @@ describe('metrics after known operations', () => {
     assert.equal((await sdkValues()).value('dora_io_seconds_count', { interface: 'sdk', op: 'read' }), 4, 'a failed read is timed too');
   });
 
-  it('counts SDK writes by bytes and latency', async () => {
+  it('counts SDK writes by bytes and latency, and the worker the bytes it wrote to the store', async () => {
     const before = await sdkValues();
+    const worker = await scrape(dora.workerUrl);
+    const summary = dora.worker.cacheSummary();
     await client.write('/sales/sdk.bin', randomBytes(4321));
     await client.write('/sales/sdk-empty.bin', Buffer.alloc(0));
     const now = await sdkValues();
     const d = (name: string) => now.value(name, { interface: 'sdk', op: 'write' }) - before.value(name, { interface: 'sdk', op: 'write' });
     assert.equal(d('dora_io_bytes_total'), 4321);
     assert.equal(d('dora_io_seconds_count'), 2);
+    const written = (await scrape(dora.workerUrl)).value('dora_worker_written_bytes_total', { mount: '/' }) - worker.value('dora_worker_written_bytes_total', { mount: '/' });
+    assert.equal(written, 4321);
+    assert.equal(dora.worker.cacheSummary().bytesWritten - summary.bytesWritten, 4321);
   });
 
   it('counts a read the store served when no worker could (fallback)', async () => {
@@ -200,6 +205,7 @@ describe('metrics after known operations', () => {
       hitRatio: cache.hits / (cache.hits + cache.misses),
       bytesFromCache: cache.bytesFromCache,
       bytesFromStore: cache.bytesFromStore,
+      bytesWritten: cache.bytesWritten,
     });
     assert.equal(summary.workers[0]?.id, 'worker-0');
     assert.equal(summary.jobs?.succeeded, 1);
@@ -212,6 +218,7 @@ describe('metrics after known operations', () => {
     assert.deepEqual(shown.totals, (await client.cluster.summary()).totals);
     const { stdout: text } = await promisify(execFile)(process.execPath, [DORA_BIN, '--address', dora.coordinatorUrl, 'info', 'cluster']);
     assert.match(text, /1 of 1 workers live, 1 mounts; jobs: 0 running, 1 succeeded/);
+    assert.match(text, /; written: [\d.]+ [KMG]?i?B to stores\n/);
     assert.match(text, /worker-0 +live/);
   });
 
@@ -225,6 +232,9 @@ describe('metrics after known operations', () => {
     assert.equal(read.hitRatio, 1, 'the read was all hits');
     assert.equal(read.storeBytesPerSecond, 0);
     assert.ok(points.every((p, i) => i === 0 || p.time > points[i - 1]!.time), 'oldest first');
+    const wrote = Date.now();
+    await client.write('/sales/history.bin', randomBytes(100_000));
+    await until(async () => (await client.cluster.history()).points.some((p) => p.time > wrote && p.writeBytesPerSecond > 0), 'a point shows the write');
   });
 });
 

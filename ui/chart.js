@@ -54,7 +54,7 @@ export function lineChart({ series, from, to, yMax, base = 10, yFormat, yTitle, 
   );
 
   series.forEach((line, i) => {
-    const legendX = MARGIN.left + i * 150;
+    const legendX = MARGIN.left + i * Math.min(150, (WIDTH - MARGIN.left - MARGIN.right) / series.length);
     svg.append(
       s('line', { class: `series ${line.className}`, x1: legendX, x2: legendX + 18, y1: 11, y2: 11 }),
       s('text', { class: 'legend', x: legendX + 24, y: 15 }, line.name),

@@ -125,8 +125,9 @@ function renderCharts({ hitChart, rateChart, hitLatest, rateLatest }, history, n
   const gapMs = history.intervalMs * 2.5;
   const pick = (key) => points.map((p) => [p.time, p[key]]);
   replace(hitLatest, last === undefined ? 'collecting…' : last.hitRatio === null ? `no reads in the last ${duration(history.intervalMs)}` : `${percent(last.hitRatio)} in the last ${duration(history.intervalMs)}`);
-  replace(rateLatest, last === undefined ? 'collecting…' : `${rate(last.bytesPerSecond)} now`);
-  replace(hitChart, lineChart({ series: [{ name: 'hit ratio', className: 's-hit', points: pick('hitRatio') }], from, to: now, yMax: 1, yFormat: percent, yTitle: 'hits / lookups', gapMs, testid: 'chart-hit-ratio' }));
+  replace(rateLatest, last === undefined ? 'collecting…' : `${rate(last.bytesPerSecond)} served, ${rate(last.writeBytesPerSecond ?? 0)} written now`);
+  const emptyText = last === undefined ? 'collecting…' : 'no reads in the last hour';
+  replace(hitChart, lineChart({ series: [{ name: 'hit ratio', className: 's-hit', points: pick('hitRatio') }], from, to: now, yMax: 1, yFormat: percent, yTitle: 'hits / lookups', gapMs, testid: 'chart-hit-ratio', emptyText }));
   replace(
     rateChart,
     lineChart({
@@ -134,6 +135,7 @@ function renderCharts({ hitChart, rateChart, hitLatest, rateLatest }, history, n
         { name: 'served', className: 's-total', points: pick('bytesPerSecond') },
         { name: 'from cache', className: 's-cache', points: pick('cacheBytesPerSecond') },
         { name: 'from stores', className: 's-store', points: pick('storeBytesPerSecond') },
+        { name: 'written', className: 's-write', points: pick('writeBytesPerSecond') },
       ],
       from,
       to: now,

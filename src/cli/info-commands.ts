@@ -56,7 +56,7 @@ function describeCluster(summary: ClusterSummary): string {
   const lines = [
     `${t.live} of ${t.workers} workers live, ${summary.mounts} mounts${jobs}`,
     `Cache: ${humanSize(t.usedBytes)} of ${humanSize(t.capacityBytes)} used (${t.pages} pages); hit ratio ${percent(t.hitRatio)} (${t.hits} hits, ${t.misses} misses)`,
-    `Served: ${humanSize(t.bytesFromCache)} from cache, ${humanSize(t.bytesFromStore)} from stores`,
+    `Served: ${humanSize(t.bytesFromCache)} from cache, ${humanSize(t.bytesFromStore)} from stores; written: ${humanSize(t.bytesWritten)} to stores`,
     '',
   ];
   const rows = [

@@ -98,6 +98,8 @@ export interface CacheSummary {
   readonly bytesFromStore: number;
   /** Bytes fetched from stores into the cache: misses, read-ahead and loads. */
   readonly bytesFetched: number;
+  /** Bytes of files written through the worker to stores. */
+  readonly bytesWritten: number;
 }
 
 /** One worker's entry in the coordinator's summary: its cache, or why it could not be asked. */

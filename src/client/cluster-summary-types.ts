@@ -18,6 +18,8 @@ export interface WorkerSummary {
   readonly hitRatio?: number | null;
   readonly bytesFromCache?: number;
   readonly bytesFromStore?: number;
+  /** Bytes of files written through the worker to stores since it started. */
+  readonly bytesWritten?: number;
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -32,6 +34,7 @@ export interface ClusterTotals {
   readonly hitRatio: number | null;
   readonly bytesFromCache: number;
   readonly bytesFromStore: number;
+  readonly bytesWritten: number;
 }
 
 /** `GET /api/v1/cluster`: every worker, asked now, and the sums. */
@@ -54,6 +57,8 @@ export interface HistoryPoint {
   readonly bytesPerSecond: number;
   readonly cacheBytesPerSecond: number;
   readonly storeBytesPerSecond: number;
+  /** Bytes of files written to stores per second. */
+  readonly writeBytesPerSecond: number;
   /** Bytes cached at the end of the interval. */
   readonly usedBytes: number;
 }

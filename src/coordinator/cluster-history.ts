@@ -8,6 +8,7 @@ interface Counts {
   readonly misses: number;
   readonly bytesFromCache: number;
   readonly bytesFromStore: number;
+  readonly bytesWritten: number;
 }
 
 const HOUR_MS = 3600_000;
@@ -59,18 +60,18 @@ export class ClusterHistory {
     const workers = new Map<string, Counts>();
     for (const w of summary.workers) {
       if (w.error !== undefined) continue;
-      workers.set(w.id, { startedAt: w.startedAt, hits: w.hits ?? 0, misses: w.misses ?? 0, bytesFromCache: w.bytesFromCache ?? 0, bytesFromStore: w.bytesFromStore ?? 0 });
+      workers.set(w.id, { startedAt: w.startedAt, hits: w.hits ?? 0, misses: w.misses ?? 0, bytesFromCache: w.bytesFromCache ?? 0, bytesFromStore: w.bytesFromStore ?? 0, bytesWritten: w.bytesWritten ?? 0 });
     }
     const previous = this.#previous;
     this.#previous = { time: summary.time, workers };
     if (previous === undefined) return;
-    const delta = { hits: 0, misses: 0, bytesFromCache: 0, bytesFromStore: 0 };
+    const delta = { hits: 0, misses: 0, bytesFromCache: 0, bytesFromStore: 0, bytesWritten: 0 };
     for (const [id, now] of workers) {
       const before = previous.workers.get(id);
       const base = before !== undefined && before.startedAt === now.startedAt ? before : undefined;
       if (before !== undefined && base === undefined) log.debug({ worker: id }, 'worker restarted: its counters start again');
       if (before === undefined) continue; // first seen: its counters since start are not this interval's
-      for (const key of ['hits', 'misses', 'bytesFromCache', 'bytesFromStore'] as const) delta[key] += Math.max(0, now[key] - (base?.[key] ?? 0));
+      for (const key of ['hits', 'misses', 'bytesFromCache', 'bytesFromStore', 'bytesWritten'] as const) delta[key] += Math.max(0, now[key] - (base?.[key] ?? 0));
     }
     const seconds = Math.max(0.001, (summary.time - previous.time) / 1000);
     this.#points.push({
@@ -79,6 +80,7 @@ export class ClusterHistory {
       bytesPerSecond: (delta.bytesFromCache + delta.bytesFromStore) / seconds,
       cacheBytesPerSecond: delta.bytesFromCache / seconds,
       storeBytesPerSecond: delta.bytesFromStore / seconds,
+      writeBytesPerSecond: delta.bytesWritten / seconds,
       usedBytes: summary.totals.usedBytes,
     });
     if (this.#points.length > this.#keep) this.#points.splice(0, this.#points.length - this.#keep);

@@ -12,6 +12,7 @@ interface WorkerCache {
   readonly misses: number;
   readonly bytesFromCache: number;
   readonly bytesFromStore: number;
+  readonly bytesWritten?: number;
 }
 
 /** How long the summary waits for one worker. */
@@ -56,6 +57,7 @@ export async function summarizeCluster(
       hitRatio: ratio(hits, misses),
       bytesFromCache: sum((w) => w.bytesFromCache),
       bytesFromStore: sum((w) => w.bytesFromStore),
+      bytesWritten: sum((w) => w.bytesWritten),
     },
     workers,
     jobs: manager === undefined ? null : countJobs(manager),
@@ -83,6 +85,7 @@ function summarizeWorker(record: WorkerRecord, answer: Record<string, unknown>):
     hitRatio: ratio(cache.hits, cache.misses),
     bytesFromCache: cache.bytesFromCache,
     bytesFromStore: cache.bytesFromStore,
+    bytesWritten: cache.bytesWritten ?? 0,
   };
 }
 

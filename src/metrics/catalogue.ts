@@ -50,6 +50,13 @@ export const METRICS = {
     help: 'Bytes of pages fetched from stores into the cache, by mount and reason: read (a reader missed), readahead, load (a load job or call).',
     on: ['worker'],
   }),
+  writtenBytes: spec({
+    name: 'dora_worker_written_bytes_total',
+    type: 'counter',
+    labels: ['mount'],
+    help: "Bytes of files written through this worker to stores, by mount: the owner's writes, whichever interface they came in by (worker API, S3 API relayed to the owner, FUSE).",
+    on: ['worker'],
+  }),
   cacheHitRatio: spec({
     name: 'dora_cache_hit_ratio',
     type: 'gauge',

@@ -30,6 +30,8 @@ export interface CacheTotals {
   readonly bytesFromStore: number;
   /** Bytes fetched from stores into the cache (misses, read-ahead and loads). */
   readonly bytesFetched: number;
+  /** Bytes of files written through this worker to stores. */
+  readonly bytesWritten: number;
 }
 
 /**
@@ -47,7 +49,8 @@ export class WorkerMetrics {
   readonly #ufsLatency;
   readonly #ufsBytes;
   readonly #s3Requests;
-  readonly #totals = { hits: 0, misses: 0, joined: 0, bytesFromCache: 0, bytesFromStore: 0, bytesFetched: 0 };
+  readonly #written;
+  readonly #totals = { hits: 0, misses: 0, joined: 0, bytesFromCache: 0, bytesFromStore: 0, bytesFetched: 0, bytesWritten: 0 };
   /** Hits and lookups by mount, for the hit ratio. */
   readonly #byMount = new Map<string, { hits: number; all: number }>();
 
@@ -57,6 +60,7 @@ export class WorkerMetrics {
     this.#pages = registry.counter(METRICS.cachePageRequests);
     this.#served = registry.counter(METRICS.cacheServedBytes);
     this.#fetched = registry.counter(METRICS.cacheFetchedBytes);
+    this.#written = registry.counter(METRICS.writtenBytes);
     this.#ufsRequests = registry.counter(METRICS.ufsRequests);
     this.#ufsLatency = registry.histogram(METRICS.ufsLatency);
     this.#ufsBytes = registry.counter(METRICS.ufsReadBytes);
@@ -103,6 +107,12 @@ export class WorkerMetrics {
       this.#fetched.inc({ mount, reason: event.reason }, event.bytes);
       this.#totals.bytesFetched += event.bytes;
     }
+  }
+
+  /** For WorkerService's `onWritten`: a file the store now has. */
+  onWritten(mount: string, bytes: number): void {
+    this.#written.inc({ mount }, bytes);
+    this.#totals.bytesWritten += bytes;
   }
 
   /** For the S3 API's `observe`: every request, and object reads and writes as the S3 interface's I/O. */

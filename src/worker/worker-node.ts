@@ -54,6 +54,7 @@ export async function startWorkerNode(
     metadata: new MetadataCache({ maxEntries: config.metadata.maxEntries }),
     defaultSyncMs: config.metadata.syncInterval,
     spoolDir: join(dataDir, 'spool'),
+    onWritten: (mount, bytes) => metrics.onWritten(mount, bytes),
   });
   const cacheSummary = (): CacheSummary => {
     const stats = store.stats();

@@ -29,6 +29,8 @@ export interface WorkerServiceOptions {
   readonly defaultSyncMs: number;
   /** Where CACHE_THROUGH writes spool their bytes until the store has them. */
   readonly spoolDir: string;
+  /** Told of each file written, once the store has it (metrics). */
+  readonly onWritten?: ((mount: string, bytes: number) => void) | undefined;
 }
 
 export type RangeRead = { readonly status: FileStatus; readonly length: number } & ({ readonly bytes: Buffer } | { readonly stream: Readable });
@@ -208,6 +210,7 @@ export class WorkerService {
     const resolved = await this.#o.mounts.resolve(doraPath);
     if (resolved.path === '') throw new DoraError('IS_A_DIRECTORY', `Cannot write "${doraPath}": it is a mount point`);
     const status = await this.#writes.write(resolved, doraPath, body, options);
+    this.#o.onWritten?.(resolved.mount.path, status.size);
     return toFileStatus(doraPath, resolved.mount.path, status);
   }
 
