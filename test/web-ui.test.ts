@@ -174,6 +174,15 @@ describe('the web UI in a cluster of two workers, in headless Chromium', { skip:
     const pageSize = (await cluster.workers[0]!.cache()).pageSize;
     const owner = owners.split(',')[0]!;
     await settles(() => shown(page, `holder-${owner}-current`), async () => Math.ceil((3 * MiB + 5) / pageSize), 'the pages the owner holds');
+    // The listing's "Cached on" column: the workers GET /api/v1/fs/held names for each entry.
+    const heldOn = async (name: string): Promise<string> => {
+      const held = await api<{ entries: Array<{ name: string; holders: Array<{ id: string }> }> }>('/api/v1/fs/held?path=/local/web/dir');
+      return (held.entries.find((e) => e.name === name)?.holders.map((x) => x.id) ?? []).sort().join(',');
+    };
+    assert.equal(await heldOn('a.bin'), owner, 'the owner alone holds a.bin');
+    assert.equal(await heldOn('b.txt'), '', 'b.txt was never read');
+    await settles(async () => page.getByTestId('entry-a.bin-held').getAttribute('data-value', { timeout: 10_000 }), () => heldOn('a.bin'), 'the listing shows who holds a.bin');
+    assert.equal(await page.getByTestId('entry-b.txt-held').getAttribute('data-value'), '');
     await shot(page, 'namespace');
     await page.goto(`${cluster.coordinatorUrl}/#/namespace?path=/local/missing`);
     assert.equal(await text(page, 'error-code'), 'NOT_FOUND'); // a REST failure is shown, not a blank page

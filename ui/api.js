@@ -54,6 +54,8 @@ export const mounts = async (signal) => (await call('GET', '/api/v1/mounts', { s
 export const list = (path, startAfter, signal) => call('GET', '/api/v1/fs/list', { query: { path, startAfter }, signal });
 /** `GET /api/v1/fs/status`: a path's status, owners and the workers holding it. */
 export const status = (path, signal) => call('GET', '/api/v1/fs/status', { query: { path }, signal });
+
+export const held = (path, signal) => call('GET', '/api/v1/fs/held', { query: { path }, signal });
 /** `GET /api/v1/jobs`. */
 export const jobs = async (signal) => (await call('GET', '/api/v1/jobs', { signal })).jobs;
 /** `GET /api/v1/jobs/status`. */

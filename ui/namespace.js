@@ -1,6 +1,6 @@
 // Namespace: the mount table, a browser of the tree (one level a page, 1000 entries at most), and
 // for a chosen file its status, its owners on the ring and the workers whose cache holds it.
-// Calls GET /api/v1/mounts, /api/v1/fs/list and /api/v1/fs/status.
+// Calls GET /api/v1/mounts, /api/v1/fs/list, /api/v1/fs/held and /api/v1/fs/status.
 
 import * as api from './api.js';
 import { badge, changed, h, link, num, replace } from './dom.js';
@@ -46,7 +46,7 @@ export function create(root, params) {
         h('form', { class: 'inline-form', onsubmit: go }, jump, h('button', { type: 'submit' }, 'Go')),
         link(`#/jobs?path=${encodeURIComponent(dir).replaceAll('%2F', '/')}`, 'Load or free this directory…', { class: 'action-link', 'data-testid': 'job-link' }),
       ),
-      table(['Name', 'Size', 'Modified', 'Owners', 'Mount'], listing, 'listing-table'),
+      table(['Name', 'Size', 'Modified', 'Owners', 'Cached on', 'Mount'], listing, 'listing-table'),
       paging,
     ),
     detail,
@@ -54,14 +54,16 @@ export function create(root, params) {
   return {
     title: `Namespace ${dir}`,
     async refresh(signal) {
-      const [m, l, s] = await Promise.allSettled([api.mounts(signal), api.list(dir, after, signal), file === undefined ? undefined : api.status(file, signal)]);
+      const [m, l, s, c] = await Promise.allSettled([api.mounts(signal), api.list(dir, after, signal), file === undefined ? undefined : api.status(file, signal), api.held(dir, signal)]);
       if (m.status === 'fulfilled' && changed(mounts, m.value)) renderMounts(mounts, m.value);
       if (l.status === 'fulfilled') {
-        if (changed(listing, l.value)) renderListing(listing, paging, l.value, { dir, after, file });
+        // What the caches hold is a figure beside the listing: without it (a directory above the mount points) the column says so.
+        const held = c.status === 'fulfilled' ? new Map(c.value.entries.map((e) => [e.name, e.holders])) : undefined;
+        if (changed(listing, { page: l.value, held: c.status === 'fulfilled' ? c.value : null })) renderListing(listing, paging, l.value, held, { dir, after, file });
       } else if (l.reason?.code === 'NOT_A_DIRECTORY') {
         window.location.replace(namespaceHash({ path: parentOf(dir), file: dir })); // a file: shown in its directory
         return;
-      } else if (changed(listing, { error: l.reason?.message })) replace(listing, errorRow(5, l.reason, 'listing-error'));
+      } else if (changed(listing, { error: l.reason?.message })) replace(listing, errorRow(6, l.reason, 'listing-error'));
       if (file !== undefined) {
         if (s.status === 'fulfilled') {
           if (changed(detail, s.value)) renderDetail(detail, s.value);
@@ -114,8 +116,22 @@ function owners(ids, testid) {
   return h('span', { class: 'owners', 'data-testid': testid, 'data-value': ids.join(',') }, ids.map((id, i) => badge(id, i === 0 ? 'info' : 'muted')));
 }
 
-function renderListing(tbody, paging, page, { dir, after, file }) {
-  if (page.entries.length === 0) replace(tbody, h('tr', {}, h('td', { colspan: 5, class: 'empty-row', 'data-testid': 'listing-empty' }, 'This directory is empty.')));
+/** Which workers' caches hold an entry, and how much (a directory: over the files below it). */
+function cachedOn(holders, kind, testid) {
+  if (holders === undefined) return h('span', { class: 'muted', 'data-testid': testid, 'data-value': '' }, '—');
+  const ids = holders.map((x) => x.id).sort();
+  const total = holders.reduce((n, x) => n + x.bytes, 0);
+  const files = holders.reduce((n, x) => n + x.files, 0); // summed over workers, as the bytes are: a replica counts on each
+  return h(
+    'span',
+    { class: 'owners', 'data-testid': testid, 'data-value': ids.join(','), 'data-bytes': String(total), title: 'bytes held over every worker and tier: a page in memory and on disk counts twice' },
+    h('span', { class: 'muted' }, kind === 'directory' ? `${bytes(total)} in ${count(files)} files ` : `${bytes(total)} `),
+    ids.map((id) => badge(id, 'ok')),
+  );
+}
+
+function renderListing(tbody, paging, page, held, { dir, after, file }) {
+  if (page.entries.length === 0) replace(tbody, h('tr', {}, h('td', { colspan: 6, class: 'empty-row', 'data-testid': 'listing-empty' }, 'This directory is empty.')));
   else {
     replace(
       tbody,
@@ -129,6 +145,7 @@ function renderListing(tbody, paging, page, { dir, after, file }) {
           e.kind === 'directory' ? h('td', { class: 'num muted' }, '—') : num('td', `${id}-size`, e.size, bytes),
           h('td', {}, e.mtimeMs > 0 ? dateTime(e.mtimeMs) : '—'),
           h('td', {}, e.owners === undefined ? '' : owners(e.owners, `${id}-owners`)),
+          h('td', {}, held === undefined ? h('span', { class: 'muted' }, '?') : cachedOn(held.get(e.name), e.kind, `${id}-held`)),
           h('td', {}, h('code', {}, e.mount)),
         );
       }),

@@ -7,6 +7,7 @@ import { isUnder, normalizeDoraPath, relativeTo } from '../mount/dora-path.js';
 import type { MountInfo } from '../mount/mount-info.js';
 import { withOnwardHeaders } from '../observe/onward-headers.js';
 import type { FileStatus } from '../worker/file-status.js';
+import type { HeldChild } from '../worker/worker-service.js';
 import type { WorkerDirectory } from './coordinator-routes.js';
 
 /** Entries in one page of `GET /api/v1/fs/list`. */
@@ -24,8 +25,8 @@ export interface HeldFile {
 
 /**
  * The namespace as the web UI browses it (docs/worker-api.md): one level of a directory with each
- * file's owners on the ring, and one path's status with its owners and the workers whose cache
- * holds any of it. Calls go through the coordinator's own client (the jobs' client).
+ * file's owners on the ring, which workers' caches hold what of each entry of a directory, and one
+ * path's status with its owners and the workers whose cache holds any of it. Calls go through the coordinator's own client (the jobs' client).
  */
 export function addNamespaceRoutes(server: JsonServer, deps: { client: () => DoraClient; workers: WorkerDirectory }): JsonServer {
   return server
@@ -50,7 +51,8 @@ export function addNamespaceRoutes(server: JsonServer, deps: { client: () => Dor
       const [status, owners] = await Promise.all([client.stat(path, { signal: req.signal }), ownerIds(client, path, req.signal)]);
       if (status.kind !== 'file') return { status, owners, holders: [], unanswered: [] };
       return { status, owners, ...(await holders(deps.workers, path, req)) };
-    });
+    })
+    .route('GET', '/api/v1/fs/held', async (req) => heldEntries(deps.workers, normalizeDoraPath(requiredParam(req, 'path')), req));
 }
 
 /** The entries of a directory no mount covers: the next segment of each mount point below it, as directories. */
@@ -69,13 +71,16 @@ async function ownerIds(client: DoraClient, path: string, signal: AbortSignal): 
   return (await client.owners(path, { signal })).map((w) => w.id);
 }
 
-/** Asks every live worker at once what it holds of `path`: those holding any page, and those that did not answer. */
-async function holders(workers: WorkerDirectory, path: string, req: HttpRequest) {
+/** What every live worker answered to `GET <route>?path=` (5 s at most each), and those that did not answer. */
+async function askEveryWorker<T>(workers: WorkerDirectory, route: string, path: string, req: HttpRequest): Promise<{ answers: { id: string; value: T }[]; unanswered: { id: string; error: { code: string; message: string } }[] }> {
   const signal = AbortSignal.any([req.signal, AbortSignal.timeout(HELD_TIMEOUT_MS)]);
   const answers = await Promise.all(
     workers.members().map(async (w) => {
       try {
-        return { id: w.id, held: await askHeld(w.address, path, signal) };
+        const res = await fetch(`${w.address}${route}?${new URLSearchParams({ path })}`, { headers: withOnwardHeaders({}), signal });
+        const text = await res.text();
+        if (!res.ok) throw errorFromBody(res.status, text, `Cannot ask the worker at ${w.address} what it holds of "${path}"`, `the worker at ${w.address}`);
+        return { id: w.id, value: JSON.parse(text) as T };
       } catch (error) {
         const e = isDoraError(error) ? error : new DoraError('UNAVAILABLE', `Cannot ask worker ${w.id} at ${w.address} what it holds of "${path}": ${String(error)}`);
         return { id: w.id, error: { code: e.code, message: e.message } };
@@ -83,15 +88,31 @@ async function holders(workers: WorkerDirectory, path: string, req: HttpRequest)
     }),
   );
   return {
-    holders: answers.flatMap((a) => (a.held !== undefined && a.held.pages > 0 ? [{ id: a.id, ...a.held }] : [])),
+    answers: answers.flatMap((a) => (a.error === undefined ? [{ id: a.id, value: a.value as T }] : [])),
     unanswered: answers.flatMap((a) => (a.error === undefined ? [] : [{ id: a.id, error: a.error }])),
   };
 }
 
-async function askHeld(address: string, path: string, signal: AbortSignal): Promise<HeldFile> {
-  const res = await fetch(`${address}/v1/held?${new URLSearchParams({ path })}`, { headers: withOnwardHeaders({}), signal });
-  const text = await res.text();
-  if (!res.ok) throw errorFromBody(res.status, text, `Cannot ask the worker at ${address} what it holds of "${path}"`, `the worker at ${address}`);
-  const body = JSON.parse(text) as HeldFile;
-  return { pages: body.pages, bytes: body.bytes, ...(body.current === undefined ? {} : { current: body.current }) };
+/** The workers whose cache holds any page of the file `path`, and those that did not answer. */
+async function holders(workers: WorkerDirectory, path: string, req: HttpRequest) {
+  const { answers, unanswered } = await askEveryWorker<HeldFile>(workers, '/v1/held', path, req);
+  const held = answers.filter((a) => a.value.pages > 0);
+  return {
+    holders: held.map(({ id, value }) => ({ id, pages: value.pages, bytes: value.bytes, ...(value.current === undefined ? {} : { current: value.current }) })),
+    unanswered,
+  };
+}
+
+/** Each entry of the directory `path` that any worker's cache holds pages of, with those workers, and the workers that did not answer. */
+async function heldEntries(workers: WorkerDirectory, path: string, req: HttpRequest) {
+  const { answers, unanswered } = await askEveryWorker<{ children: HeldChild[] }>(workers, '/v1/held-children', path, req);
+  const entries = new Map<string, { name: string; holders: { id: string; pages: number; bytes: number; files: number }[] }>();
+  for (const { id, value } of answers) {
+    for (const child of value.children) {
+      const entry = entries.get(child.name) ?? { name: child.name, holders: [] };
+      entry.holders.push({ id, pages: child.pages, bytes: child.bytes, files: child.files });
+      entries.set(child.name, entry);
+    }
+  }
+  return { path, entries: [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), unanswered };
 }

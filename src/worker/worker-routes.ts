@@ -81,6 +81,7 @@ export function addWorkerRoutes(
     .route('POST', '/v1/invalidate', async (req) => ({ invalidated: await worker.invalidate(requiredParam(req, 'path')) }))
     .route('POST', '/v1/free', (req) => worker.free(requiredParam(req, 'path')))
     .route('GET', '/v1/held', (req) => worker.held(requiredParam(req, 'path')))
+    .route('GET', '/v1/held-children', (req) => worker.heldChildren(requiredParam(req, 'path')))
     .route('POST', '/v1/load', (req) => worker.load(requiredParam(req, 'path'), { signal: req.signal, metadataOnly: req.query.get('metadataOnly') === 'true' }))
     .route('POST', '/v1/load-batch', async (req) => {
       const body = (await readJson(req)) as { paths?: unknown } | null;

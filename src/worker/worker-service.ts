@@ -33,6 +33,14 @@ export interface WorkerServiceOptions {
   readonly onWritten?: ((mount: string, bytes: number) => void) | undefined;
 }
 
+/** What a worker's cache holds of one entry of a directory (a directory's: summed over the files below it). */
+export interface HeldChild {
+  readonly name: string;
+  readonly pages: number;
+  readonly bytes: number;
+  readonly files: number;
+}
+
 export type RangeRead = { readonly status: FileStatus; readonly length: number } & ({ readonly bytes: Buffer } | { readonly stream: Readable });
 
 export interface CallOptions {
@@ -286,6 +294,23 @@ export class WorkerService {
     let pages = 0;
     for (let index = 0; index < of; index++) if (this.#o.cache.has(file, index)) pages += 1;
     return { ...held, current: { version: known.version, pages, of } };
+  }
+
+  /**
+   * What the page cache holds under a directory, by its entries (a file, or a directory summed over
+   * the files below it): pages, bytes and files, over every version and tier. Asks no store.
+   */
+  async heldChildren(path: string): Promise<{ path: string; children: HeldChild[] }> {
+    const { resolved, doraPath } = await this.#resolve(path);
+    const prefix = resolved.path === '' ? resolved.ufs.uri : `${resolved.ufs.uri}${resolved.path}/`;
+    const children = new Map<string, HeldChild>();
+    for (const f of this.#o.cache.files(prefix)) {
+      const name = f.fileId.slice(prefix.length).split('/')[0] ?? '';
+      if (name === '') continue;
+      const seen = children.get(name) ?? { name, pages: 0, bytes: 0, files: 0 };
+      children.set(name, { name, pages: seen.pages + f.pages, bytes: seen.bytes + f.bytes, files: seen.files + 1 });
+    }
+    return { path: doraPath, children: [...children.values()].sort((a, b) => (a.name < b.name ? -1 : 1)) };
   }
 
   async #resolve(path: string): Promise<{ resolved: Resolved; doraPath: string }> {
