@@ -40,6 +40,7 @@ class Api {
   }
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
     const text = await (await fetch(`${this.base}/metrics`)).text();
+    assert.ok(text.includes(`# TYPE ${name} `), `the worker exports no metric ${name}`);
     let sum = 0;
     for (const line of text.split('\n')) {
       if (!line.startsWith(name)) continue;
@@ -89,12 +90,12 @@ describe('a worker caching an S3 store', () => {
     // The bytes reach the reader before the pages are stored: under load the last may still be on its way in.
     await until(() => Promise.resolve(dora.worker.cacheSummary().pages >= pagesBefore + 4), 'the four pages are cached');
     const hitsBefore = await api.metric('dora_cache_page_requests_total', { result: 'hit' });
-    const fromStoreBefore = await api.metric('dora_cache_bytes_total', { source: 'store' });
+    const fromStoreBefore = await api.metric('dora_cache_served_bytes_total', { source: 'store' });
     const gets = storeGets('twice.bin');
     assert.equal(sha(await api.read('/s3/twice.bin')), sha(data));
     assert.equal(storeGets('twice.bin'), gets, 'no request reached the store');
     assert.equal(await api.metric('dora_cache_page_requests_total', { result: 'hit' }), hitsBefore + 4);
-    assert.equal(await api.metric('dora_cache_bytes_total', { source: 'store' }), fromStoreBefore);
+    assert.equal(await api.metric('dora_cache_served_bytes_total', { source: 'store' }), fromStoreBefore);
     const ranged = await api.read('/s3/twice.bin', { offset: MiB - 10, length: 20 });
     assert.ok(ranged.equals(data.subarray(MiB - 10, MiB + 10)));
   });
@@ -184,6 +185,31 @@ describe('a worker caching an S3 store', () => {
     const through = await api.call('PUT', '/v1/write', { path: '/s3/through.bin', writeType: 'THROUGH' }, data);
     assert.equal(through.status, 200);
     assert.equal(sha(await api.read('/s3/through.bin')), sha(data));
+  });
+
+  it('says what its cache holds under a directory, by entry, without asking the store', async () => {
+    const one = randomBytes(MiB + 1);
+    const two = randomBytes(2 * MiB + 3);
+    await bucket.write('held/a.bin', one);
+    await bucket.write('held/sub/b.bin', two);
+    await bucket.write('held/sub/c.bin', randomBytes(10));
+    await bucket.write('held/cold.bin', randomBytes(10));
+    await api.read('/s3/held/a.bin');
+    await api.read('/s3/held/sub/b.bin');
+    await dora.worker.cache.flush({ untilIdle: true });
+    const requests = proxy.log.length;
+    const res = await api.call('GET', '/v1/held-children', { path: '/s3/held' });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const { path, children } = res.json as { path: string; children: Array<{ name: string; pages: number; bytes: number; files: number }> };
+    assert.equal(path, '/s3/held');
+    const tiers = dora.worker.cacheSummary().tiers.length; // a page counts once per tier holding it
+    assert.deepEqual(children.map((c) => [c.name, c.files]), [['a.bin', 1], ['sub', 1]], 'the unread files are not held');
+    const [a, sub] = children;
+    assert.ok(a!.pages >= 2 && a!.pages <= 2 * tiers && a!.bytes >= one.length && a!.bytes <= tiers * one.length, JSON.stringify(a));
+    assert.ok(sub!.pages >= 3 && sub!.bytes >= two.length && sub!.bytes <= tiers * two.length, JSON.stringify(sub));
+    assert.equal(proxy.log.length, requests, 'the store was not asked');
+    assert.equal((await api.call('GET', '/v1/held-children', { path: '/s3/held/nothing-here' })).status, 200);
+    assert.deepEqual(((await api.call('GET', '/v1/held-children', { path: '/s3/held/sub' })).json as { children: Array<{ name: string }> }).children.map((c) => c.name), ['b.bin']);
   });
 
   it('finishes a read cleanly or fails it clearly when the store goes down mid-read', async () => {
