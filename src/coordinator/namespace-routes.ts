@@ -26,7 +26,8 @@ export interface HeldFile {
 /**
  * The namespace as the web UI browses it (docs/worker-api.md): one level of a directory with each
  * file's owners on the ring, which workers' caches hold what of each entry of a directory, and one
- * path's status with its owners and the workers whose cache holds any of it. Calls go through the coordinator's own client (the jobs' client).
+ * path's status with its owners and the workers whose cache holds any of it. Calls go through the
+ * coordinator's own client (the jobs' client).
  */
 export function addNamespaceRoutes(server: JsonServer, deps: { client: () => DoraClient; workers: WorkerDirectory }): JsonServer {
   return server

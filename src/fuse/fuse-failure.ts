@@ -22,7 +22,7 @@ export interface FuseRequest {
  * Runs a FUSE operation as a request: when requests are followed (log level debug, tracing), with
  * an id every line it causes carries, the id the workers it calls log too; a failure gives the
  * errno to answer with and is logged — at warn when dora or a store failed (EIO, ETIMEDOUT,
- * ENOSPC), at debug otherwise (ENOENT from a lookup is how applications probe for files).
+ * ENOSPC, ENOSYS), at debug otherwise (ENOENT from a lookup is how applications probe for files).
  */
 export async function runFuseRequest<T>(request: FuseRequest, work: () => Promise<T>): Promise<{ value: T } | { errno: number }> {
   const requestId = followingRequests() ? ids.next() : undefined;
