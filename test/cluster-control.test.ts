@@ -60,6 +60,15 @@ describe('a cluster whose control plane fails', () => {
     await c.etcd.restart();
     const allLive = (listed: readonly { id: string; state: string }[]): boolean => ids.every((id) => listed.some((w) => w.id === id && w.state === 'live'));
     for (const coordinator of c.coordinators) await c.waitForNodes(allLive, 10_000, coordinator.url);
+    // Coming back, etcd may still drop a registration made before the outage and take it again (a worker leaves
+    // and rejoins once): count joins only once the coordinators' membership counts have been quiet for two leases.
+    const changes = async () => JSON.stringify(await Promise.all(c.coordinators.map(async (co) => (await scrape(co.url)).samples.filter((x) => x.name === 'dora_membership_changes_total'))));
+    for (let last = await changes(), deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      await sleep(2 * LEASE_MS);
+      const now = await changes();
+      if (now === last) break;
+      last = now;
+    }
     const joinedBefore = await Promise.all(c.coordinators.map(async (co) => (await scrape(co.url)).value('dora_membership_changes_total', { change: 'joined' })));
     const added = await c.addWorker(); // resolves once both coordinators list it
     for (const [i, coordinator] of c.coordinators.entries()) {
