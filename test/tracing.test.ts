@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { DoraClient } from '../src/client/dora-client.js';
+import { ConsistentHashSelector } from '../src/hash/consistent-hash-selector.js';
 import { startTracing, stopTracing } from '../src/observe/tracing.js';
 import { startEmbedded, type Embedded } from '../src/server/embedded.js';
+import { refusingAddress } from '../src/testing/free-port.js';
 
 const MiB = 1024 * 1024;
 
@@ -112,6 +114,25 @@ describe('tracing a read', () => {
     const worker = one(spans, (s) => s.name === 'worker GET /v1/cache');
     assert.equal(coordinator.spanContext().traceId, traceId);
     assert.equal(worker.parentSpanContext?.spanId, coordinator.spanContext().spanId);
+  });
+
+  it('traces a read the store served when no worker could (fallback): the store spans are children of the client span', async () => {
+    const nowhere = await refusingAddress();
+    const stranded = new DoraClient({ address: dora.coordinatorUrl, selector: () => new ConsistentHashSelector([{ id: 'gone', address: nowhere, state: 'live' }]) });
+    try {
+      exporter.reset();
+      assert.equal((await stranded.readFile('/data/f.bin')).length, 3 * MiB + 5);
+      assert.ok(stranded.stats().fallbacks >= 1);
+      const spans = exporter.getFinishedSpans();
+      const read = one(spans, (s) => s.name === 'dora.read');
+      const store = spans.filter((s) => s.name === 'ufs.read');
+      assert.ok(store.length >= 1, names(spans));
+      for (const s of store) assert.equal(s.parentSpanContext?.spanId, read.spanContext().spanId, 'the store read is a child of the client span');
+      assert.equal(store[0]!.attributes['dora.mount'], '/');
+      assert.equal(store.reduce((n, s) => n + Number(s.attributes['dora.bytes']), 0), 3 * MiB + 5);
+    } finally {
+      await stranded.close();
+    }
   });
 
   it('writes are traced from client to store too', async () => {

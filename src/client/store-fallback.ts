@@ -5,6 +5,7 @@ import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
 import type { UfsStatus, UnderFileSystem } from '../ufs/under-file-system.js';
 import type { FileStatus } from './client-types.js';
 import { isUnreachable } from './remote-error.js';
+import { withMetrics } from '../ufs/wrappers/with-metrics.js';
 
 /** A mount as fallback needs it: where it is, the store, and the options to open the store with. */
 export interface FallbackMount {
@@ -125,7 +126,8 @@ export class StoreFallback {
     try {
       const listed = Object.entries(mount.options ?? {}).filter(([, value]) => value !== REDACTED);
       const extra = (await this.#options.resolveCredentials?.(mount)) ?? {};
-      return await this.#options.registry.create(mount.uri, { ...Object.fromEntries(listed), ...extra });
+      const ufs = await this.#options.registry.create(mount.uri, { ...Object.fromEntries(listed), ...extra });
+      return withMetrics(ufs, () => undefined, mount.path); // its calls are `ufs.*` spans of the application's trace, as a worker's are
     } catch (error) {
       throw new DoraError(isDoraError(error) ? error.code : 'INTERNAL', `${attempt}: ${describeCause(error)}`, { cause: error });
     }
