@@ -3,9 +3,9 @@ import { DoraError, describeCause, isDoraError } from '../common/errors.js';
 import { coveringMount, isUnder, normalizeDoraPath, relativeTo } from '../mount/dora-path.js';
 import type { UfsOptions, UfsRegistry } from '../ufs/ufs-registry.js';
 import type { UfsStatus, UnderFileSystem } from '../ufs/under-file-system.js';
+import { withMetrics } from '../ufs/wrappers/with-metrics.js';
 import type { FileStatus } from './client-types.js';
 import { isUnreachable } from './remote-error.js';
-import { withMetrics } from '../ufs/wrappers/with-metrics.js';
 
 /** A mount as fallback needs it: where it is, the store, and the options to open the store with. */
 export interface FallbackMount {

@@ -31,16 +31,7 @@ export class ChunkReader {
    */
   async read(size: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    let used = 0;
-    while (used < size) {
-      const chunk = await this.#next(signal);
-      if (chunk === undefined) break;
-      const n = Math.min(chunk.byteLength, size - used);
-      chunks.push(n < chunk.byteLength ? chunk.subarray(0, n) : chunk);
-      used += n;
-      if (n < chunk.byteLength) this.#pending = chunk.subarray(n);
-    }
-    await this.#lookAhead(signal);
+    const used = await this.#take(size, signal, (chunk) => chunks.push(chunk));
     return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, used);
   }
 
@@ -49,16 +40,12 @@ export class ChunkReader {
    * how much of `buffer` is now filled. Checks `signal` between chunks.
    */
   async fill(buffer: Uint8Array, used: number, signal: AbortSignal | undefined): Promise<number> {
-    while (used < buffer.length) {
-      const chunk = await this.#next(signal);
-      if (chunk === undefined) break;
-      const n = Math.min(chunk.length, buffer.length - used);
-      buffer.set(chunk.subarray(0, n), used);
-      used += n;
-      if (n < chunk.length) this.#pending = chunk.subarray(n);
-    }
-    await this.#lookAhead(signal);
-    return used;
+    let at = used;
+    await this.#take(buffer.length - used, signal, (chunk) => {
+      buffer.set(chunk, at);
+      at += chunk.length;
+    });
+    return at;
   }
 
   /** Stops a stream source early (on failure), releasing what it holds. */
@@ -70,9 +57,23 @@ export class ChunkReader {
     }
   }
 
-  /** So `ended` is known after a full piece too. */
-  async #lookAhead(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Hands `take` up to `size` bytes, chunk by chunk (views, never copies), keeping the rest of a
+   * chunk for next time; then looks one chunk ahead so `ended` is known after a full piece too.
+   * Returns the bytes handed.
+   */
+  async #take(size: number, signal: AbortSignal | undefined, take: (chunk: Uint8Array) => void): Promise<number> {
+    let used = 0;
+    while (used < size) {
+      const chunk = await this.#next(signal);
+      if (chunk === undefined) break;
+      const n = Math.min(chunk.byteLength, size - used);
+      take(n < chunk.byteLength ? chunk.subarray(0, n) : chunk);
+      used += n;
+      if (n < chunk.byteLength) this.#pending = chunk.subarray(n);
+    }
     if (this.#pending === undefined && !this.#ended) this.#pending = await this.#next(signal);
+    return used;
   }
 
   async #next(signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {

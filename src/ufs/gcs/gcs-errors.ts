@@ -52,7 +52,6 @@ const CODE_BY_STATUS: Readonly<Record<number, [ErrorCode, string]>> = {
   499: ['CANCELLED', 'the upload was cancelled'],
 };
 
-
 /**
  * Translates what a call to Cloud Storage threw into a DoraError: `${attempt}: ${cause}`. HTTP
  * statuses map by `CODE_BY_STATUS` (5xx: UNAVAILABLE), undici's and Node's network errors by

@@ -83,7 +83,6 @@ const CODE_BY_STATUS: Readonly<Record<number, [ErrorCode, string]>> = {
   429: ['UNAVAILABLE', 'the server asks to slow down'],
 };
 
-
 /**
  * Translates what a WebHDFS call threw into a DoraError: `${attempt}: ${cause}`. RemoteExceptions
  * map by exception name (`CODE_BY_EXCEPTION`); other IOExceptions (403) are FAILED_PRECONDITION

@@ -34,7 +34,6 @@ const CODE_BY_STATUS: Readonly<Record<number, [ErrorCode, string]>> = {
   429: ['UNAVAILABLE', 'the server asks to slow down'],
 };
 
-
 /** Node's codes for a server certificate that TLS verification refused. */
 const CERTIFICATE_ERRORS = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
